@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { AssistantPart, ChatResponse, JsonObject, JsonValue, Warning } from '../../../core/types.js';
+import { tokenCount, type AssistantPart, type ChatResponse, type JsonObject, type JsonValue, type Warning } from '../../../core/types.js';
 import { withReasoningTokens } from '../../../core/estimate.js';
 import { ANTHROPIC_REASONING_PROVIDER } from './encode-messages.js';
 import { mapStopReason } from './finish-reason.js';
@@ -14,9 +14,19 @@ function malformed(upstream: UpstreamRef, what: string): GatewayError {
   return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response: ${what}.`, provider: providerOf(upstream) });
 }
 
-/** Whether the answer says what it cost: a usage object with input and output counts. */
+/** Whether the answer says what it cost: a usage object whose input and output counts are counts (else it is estimated, never billed as zero). */
 function hasTokenCounts(usage: unknown): boolean {
-  return usage !== null && typeof usage === 'object' && typeof (usage as Record<string, unknown>).input_tokens === 'number' && typeof (usage as Record<string, unknown>).output_tokens === 'number';
+  return usage !== null && typeof usage === 'object' && tokenCount((usage as Record<string, unknown>).input_tokens) !== undefined && tokenCount((usage as Record<string, unknown>).output_tokens) !== undefined;
+}
+
+/** A value the upstream sent (not null, not absent) that is not a string: never read as absent. */
+export function presentNotString(value: unknown): boolean {
+  return value !== undefined && value !== null && typeof value !== 'string';
+}
+
+/** A tool_use `input` the upstream sent (not null, not absent) that is not a JSON object: no arguments a tool takes. */
+export function presentNotObject(value: unknown): boolean {
+  return value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value));
 }
 
 interface DecodedContent {
@@ -34,6 +44,7 @@ function decodeContent(blocks: unknown[], upstream: UpstreamRef): DecodedContent
   for (const raw of blocks) {
     if (raw === null || typeof raw !== 'object') throw malformed(upstream, 'content block is not an object');
     const block = raw as Record<string, unknown>;
+    if (block.type === 'text' && presentNotString(block.text)) throw malformed(upstream, 'a text block whose text is not a string');
     if (block.type === 'text' && typeof block.text === 'string') {
       const last = out.parts[out.parts.length - 1];
       if (last?.type === 'text') last.text += block.text;
@@ -43,6 +54,7 @@ function decodeContent(blocks: unknown[], upstream: UpstreamRef): DecodedContent
     } else if (block.type === 'tool_use') {
       // As the stream decoder does: no name, no call to run (never a call dropped unseen); no id, one by its place.
       if (typeof block.name !== 'string' || block.name === '') throw malformed(upstream, 'a tool_use without a name');
+      if (presentNotObject(block.input)) throw malformed(upstream, 'a tool_use input that is not an object');
       const id = typeof block.id === 'string' && block.id !== '' ? block.id : `call_${calls}`;
       calls++;
       out.parts.push({ type: 'tool-call', id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
@@ -72,6 +84,7 @@ export function decodeMessagesResponse(json: unknown, upstream: UpstreamRef, war
     if (body.type === 'error' && body.error !== null && typeof body.error === 'object') throw mapAnthropicStreamError(body, providerOf(upstream), 200);
     throw malformed(upstream, 'no content array');
   }
+  if (presentNotString(body.stop_reason)) throw malformed(upstream, 'a stop_reason that is not a string');
   const content = decodeContent(body.content as unknown[], upstream);
   const meta: JsonObject = { stop_reason: typeof body.stop_reason === 'string' ? body.stop_reason : null };
   if (typeof body.stop_sequence === 'string') meta.stop_sequence = body.stop_sequence;

@@ -463,3 +463,46 @@ describe('thinking round trip', () => {
     ]);
   });
 });
+
+describe('Messages replies whose answer fields have the wrong JSON type', () => {
+  const answer = (content: unknown[], extra: Record<string, unknown> = {}) => ({ content, stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 2 }, ...extra });
+  const refusedAs = (what: string) => expect.objectContaining({ kind: 'bad_upstream_response', message: `Upstream a returned a malformed response: ${what}.` });
+  const eventRefusedAs = (what: string) => expect.objectContaining({ kind: 'bad_upstream_response', message: `Upstream anthropic sent a malformed stream event: ${what}.` });
+  const opened = (block: Record<string, unknown>) => [start, { type: 'content_block_start', index: 0, content_block: block }];
+
+  it('refuses a text block whose text is not a string, never serving an empty answer', () => {
+    expect(() => decodeMessagesResponse(answer([{ type: 'text', text: 5 }]), 'a')).toThrowError(refusedAs('a text block whose text is not a string'));
+  });
+
+  it('refuses a tool_use input that is not an object, whole and streamed; a null input is no arguments', async () => {
+    for (const input of ['{"city":"Paris"}', ['Paris'], 5]) {
+      expect(() => decodeMessagesResponse(answer([{ type: 'tool_use', id: 't', name: 'f', input }]), 'a'), JSON.stringify(input)).toThrowError(refusedAs('a tool_use input that is not an object'));
+      await expect(collect(sse(...opened({ type: 'tool_use', id: 't', name: 'f', input })))).rejects.toEqual(eventRefusedAs('a tool_use input that is not an object'));
+    }
+    expect(decodeMessagesResponse(answer([{ type: 'tool_use', id: 't', name: 'f', input: null }]), 'a').content).toMatchObject([{ type: 'tool-call', arguments: '{}' }]);
+  });
+
+  it('refuses a stop_reason that is not a string, whole and streamed; null stays an answer still going', async () => {
+    expect(() => decodeMessagesResponse(answer([{ type: 'text', text: 'hi' }], { stop_reason: 1 }), 'a')).toThrowError(refusedAs('a stop_reason that is not a string'));
+    await expect(collect(sse(start, { type: 'message_delta', delta: { stop_reason: { reason: 'end_turn' } }, usage: { output_tokens: 1 } }))).rejects.toEqual(eventRefusedAs('a stop_reason that is not a string'));
+    const parts = await collect(sse(start, { type: 'message_delta', delta: { stop_reason: null }, usage: { output_tokens: 1 } }, { type: 'message_stop' }));
+    expect(parts.find((p) => p.type === 'finish')).toEqual({ type: 'finish', finishReason: 'stop' });
+  });
+
+  it('refuses a text_delta whose text is not a string, also after the text deltas\' shape was learned', async () => {
+    const text = (t: unknown) => ({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } });
+    await expect(collect(sse(...opened({ type: 'text', text: '' }), text(5)))).rejects.toEqual(eventRefusedAs('a text_delta whose text is not a string'));
+    await expect(collect(sse(...opened({ type: 'text', text: '' }), text('a'), text('b'), text('c'), text(['d'])))).rejects.toEqual(eventRefusedAs('a text_delta whose text is not a string'));
+  });
+
+  it('refuses an input_json_delta whose partial_json is not a string (an object, as if already parsed)', async () => {
+    const events = [...opened({ type: 'tool_use', id: 't', name: 'f', input: {} }), { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: { city: 'Paris' } } }];
+    await expect(collect(sse(...events))).rejects.toEqual(eventRefusedAs('an input_json_delta whose partial_json is not a string'));
+  });
+
+  it('estimates the usage of an answer whose input or output count is not a count, rather than billing it as zero', () => {
+    for (const usage of [{ input_tokens: -5, output_tokens: 2 }, { input_tokens: 3, output_tokens: 2.5 }, { input_tokens: 1e300, output_tokens: 1 }]) {
+      expect(decodeMessagesResponse(answer([{ type: 'text', text: 'hi' }], { usage }), 'a').usageEstimated, JSON.stringify(usage)).toBe(true);
+    }
+  });
+});

@@ -14,6 +14,11 @@ function malformed(upstream: UpstreamRef, what: string): GatewayError {
   return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response: ${what}.`, provider: providerOf(upstream) });
 }
 
+/** A value the upstream sent (not null, not absent) of another JSON type than `type` (an object: not a list): never read as absent. */
+export function presentNot(value: unknown, type: 'string' | 'object'): boolean {
+  return value !== undefined && value !== null && (typeof value !== type || (type === 'object' && Array.isArray(value)));
+}
+
 /** A reasoningContent block as a part: signed text, or the encrypted (redacted) bytes, base64 as on the wire. */
 function reasoningPart(content: Record<string, unknown>, reasoningProvider: string): AssistantPart | undefined {
   const rt = content.reasoningText as { text?: unknown; signature?: unknown } | undefined;
@@ -31,6 +36,8 @@ function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider
   let reasoningChars = 0;
   let calls = 0;
   for (const block of blocks) {
+    // Read as no text, it would serve an empty answer.
+    if (presentNot(block.text, 'string')) throw malformed(upstream, 'a text block that is not a string');
     if (typeof block.text === 'string') {
       const last = parts[parts.length - 1];
       if (last?.type === 'text') last.text += block.text;
@@ -38,6 +45,7 @@ function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider
     } else if (block.toolUse && typeof block.toolUse === 'object') {
       const tu = block.toolUse as { toolUseId?: unknown; name?: unknown; input?: unknown };
       if (typeof tu.name !== 'string' || tu.name === '') throw malformed(upstream, 'a toolUse without a name');
+      if (presentNot(tu.input, 'object')) throw malformed(upstream, 'a toolUse input that is not an object');
       parts.push({
         type: 'tool-call',
         id: typeof tu.toolUseId === 'string' && tu.toolUseId !== '' ? tu.toolUseId : `call_${calls}`,

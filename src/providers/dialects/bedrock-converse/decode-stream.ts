@@ -4,7 +4,7 @@ import { PartStream, type ReadDecoder } from '../../part-stream.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 import { ConverseDeltaShapes } from './delta-shapes.js';
 import { EventStreamParser, type EventStreamMessage } from './event-stream.js';
-import { BEDROCK_NAMESPACE, firedStopSequence } from './decode-response.js';
+import { BEDROCK_NAMESPACE, firedStopSequence, presentNot } from './decode-response.js';
 import { malformedOutput, mapStopReason, toolUseWithoutCall } from './finish-reason.js';
 import { mapStreamErrorFrame, mapStreamException } from './map-error.js';
 import { reasoningProviderFor } from './model-family.js';
@@ -19,6 +19,11 @@ function parsePayload(message: EventStreamMessage, upstream: UpstreamRef): Recor
     // Falls through to the malformed error below.
   }
   throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} sent a malformed stream event.`, provider: providerOf(upstream) });
+}
+
+/** An event of the wrong shape: `what` names the field, never its value. */
+function malformedEvent(upstream: UpstreamRef, what: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} sent a malformed stream event: ${what}.`, provider: providerOf(upstream) });
 }
 
 /** A reasoningContent delta as a part: text, the signature that ends a block, or redacted (encrypted) reasoning. */
@@ -122,6 +127,7 @@ class ConverseReads implements ReadDecoder {
       }
       case 'messageStop': {
         const stopReason = event.stopReason;
+        if (presentNot(stopReason, 'string')) throw malformedEvent(upstream, 'a stopReason that is not a string');
         const glitch = malformedOutput(stopReason, upstream);
         if (glitch) this.failure = (paid) => malformedOutput(stopReason, upstream, paid) ?? glitch;
         // As the whole answer is decoded: never finish_reason tool_calls with no tool call.
@@ -159,10 +165,13 @@ class ConverseReads implements ReadDecoder {
     const delta = (event.delta ?? {}) as { text?: unknown; toolUse?: { input?: unknown }; reasoningContent?: { text?: unknown; signature?: unknown; redactedContent?: unknown } };
     if (typeof delta.text === 'string') {
       if (delta.text !== '') out.push({ type: 'text', delta: delta.text });
-    } else if (delta.toolUse) {
+    } else if (presentNot(delta.text, 'string')) throw malformedEvent(this.upstream, 'a text delta that is not a string');
+    else if (delta.toolUse) {
       const index = this.toolIndex.get(Number(event.contentBlockIndex ?? 0));
       // Input for a block no contentBlockStart opened as a tool call: a call with no id or name, which no client can run.
       if (index === undefined) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(this.upstream)} sent tool input for a tool call it never began.`, provider: this.provider });
+      // Streamed input is JSON text in pieces; an object here would be arguments dropped unseen.
+      if (presentNot(delta.toolUse.input, 'string')) throw malformedEvent(this.upstream, 'a toolUse input delta that is not a string');
       const input = typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '';
       if (input !== '') this.argued[index] = true;
       out.push({ type: 'tool-call', index, argumentsDelta: input });

@@ -491,3 +491,35 @@ describe('bedrock-converse decoding', () => {
     expect(() => decodeCohereResponse({ embeddings: [[1]] }, 2, 'bedrock')).toThrow(GatewayError);
   });
 });
+
+describe('Converse replies whose answer fields have the wrong JSON type', () => {
+  const answer = (content: unknown[], stopReason = 'end_turn') => ({ output: { message: { role: 'assistant', content } }, stopReason, usage });
+  const decode = (raw: unknown) => decodeConverseResponse(raw, 'bedrock', 'req-1', 'm', 0);
+  const refusedAs = (what: string) => expect.objectContaining({ kind: 'bad_upstream_response', message: `Upstream bedrock returned a malformed response: ${what}.` });
+  const eventRefusedAs = (what: string) => expect.objectContaining({ kind: 'bad_upstream_response', message: `Upstream bedrock sent a malformed stream event: ${what}.` });
+  const streamed = (...middle: Uint8Array[]) => parts([event('messageStart', { role: 'assistant' }), ...middle, event('messageStop', { stopReason: 'end_turn' }), event('metadata', { usage })]);
+
+  it('refuses a text block that is not a string, never serving an empty answer', () => {
+    expect(() => decode(answer([{ text: 5 }]))).toThrowError(refusedAs('a text block that is not a string'));
+  });
+
+  it('refuses a toolUse input that is not an object, as JSON text or a list', () => {
+    for (const input of ['{"city":"Paris"}', ['Paris']]) {
+      expect(() => decode(answer([{ toolUse: { toolUseId: 't', name: 'f', input } }], 'tool_use')), JSON.stringify(input)).toThrowError(refusedAs('a toolUse input that is not an object'));
+    }
+  });
+
+  it('refuses a streamed text delta that is not a string', async () => {
+    await expect(streamed(event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 5 } }))).rejects.toEqual(eventRefusedAs('a text delta that is not a string'));
+  });
+
+  it('refuses a streamed toolUse input delta that is not JSON text', async () => {
+    const begun = event('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: 't', name: 'f' } } });
+    await expect(streamed(begun, event('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: { city: 'Paris' } } } }))).rejects.toEqual(eventRefusedAs('a toolUse input delta that is not a string'));
+  });
+
+  it('refuses a streamed stopReason that is not a string, as the whole answer does', async () => {
+    const frames = [event('messageStart', { role: 'assistant' }), event('messageStop', { stopReason: 3 }), event('metadata', { usage })];
+    await expect(parts(frames)).rejects.toEqual(eventRefusedAs('a stopReason that is not a string'));
+  });
+});

@@ -1,15 +1,26 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { AssistantPart, JsonObject, ReasoningPart, ToolCallPart } from '../../../core/types.js';
-import type { GeminiCandidate, GeminiFunctionCall, GeminiResponse } from './wire.js';
+import type { GeminiCandidate, GeminiFunctionCall, GeminiPart, GeminiResponse } from './wire.js';
 import { GOOGLE_PROVIDER } from './signatures.js';
 import { toolCallId } from './tool-ids.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 
 export const NAMESPACE = 'vertex';
 
-/** Raises the errors a 200 answer can carry: a blocked prompt, or no candidate at all. */
+/** A reply field of the wrong JSON type: `what` names the field, never its value. */
+function malformed(upstream: UpstreamRef, what: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response: ${what}.`, provider: providerOf(upstream), upstreamStatus: 200 });
+}
+
+/** A value the upstream sent (not null, not absent) of another JSON type than `type`: never read as absent. */
+function presentNot(value: unknown, type: 'string' | 'object'): boolean {
+  return value !== undefined && value !== null && (typeof value !== type || (type === 'object' && Array.isArray(value)));
+}
+
+/** Raises the errors a 200 answer can carry: a blocked prompt, no candidate at all, or a finishReason that is not a name. */
 export function firstCandidate(body: GeminiResponse, upstream: UpstreamRef): GeminiCandidate {
   const candidate = body.candidates?.[0];
+  if (candidate && presentNot(candidate.finishReason, 'string')) throw malformed(upstream, 'a finishReason that is not a string');
   if (candidate) return candidate;
   const block = body.promptFeedback?.blockReason;
   if (block) {
@@ -43,8 +54,15 @@ export function malformedCall(candidate: GeminiCandidate, upstream: UpstreamRef)
 /** A function call as a tool-call part; Gemini v1 sends no id, so a stable one is derived. */
 export function toolCallPart(call: GeminiFunctionCall, responseId: string | undefined, index: number, upstream: UpstreamRef): ToolCallPart {
   if (typeof call.name !== 'string' || call.name === '') throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a function call without a name.`, provider: providerOf(upstream) });
+  // Gemini's args are an object; JSON text or a list passed on would be arguments no tool declared.
+  if (presentNot(call.args, 'object')) throw malformed(upstream, 'function call args that are not an object');
   const args = JSON.stringify(call.args ?? {});
   return { type: 'tool-call', id: call.id ?? toolCallId(responseId, index, call.name, args), name: call.name, arguments: args };
+}
+
+/** Raises a part whose text is not a string: read as no text, it would serve an empty answer. */
+export function checkPart(part: GeminiPart, upstream: UpstreamRef): void {
+  if ('text' in part && presentNot(part.text, 'string')) throw malformed(upstream, 'a part whose text is not a string');
 }
 
 /** A Gemini signature on a text or function-call part: an empty reasoning part just before that part. */
@@ -82,6 +100,7 @@ export function contentOf(candidate: GeminiCandidate, responseId: string | undef
   const content: AssistantPart[] = [];
   let calls = 0;
   for (const part of candidate.content?.parts ?? []) {
+    checkPart(part, upstream);
     if ('functionCall' in part && part.functionCall) {
       if (part.thoughtSignature !== undefined) content.push(signatureMarker(part.thoughtSignature));
       content.push(toolCallPart(part.functionCall, responseId, calls++, upstream));

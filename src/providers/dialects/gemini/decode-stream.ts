@@ -3,7 +3,7 @@ import type { JsonObject, StreamPart, Usage, Warning } from '../../../core/types
 import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 import type { GeminiPart, GeminiResponse } from './wire.js';
-import { NAMESPACE, firstCandidate, malformedCall, toolCallPart, vertexMetadata } from './candidate.js';
+import { NAMESPACE, checkPart, firstCandidate, malformedCall, toolCallPart, vertexMetadata } from './candidate.js';
 import { mapFinishReason } from './finish-reason.js';
 import { decodeUsageMetadata } from './usage.js';
 import { mapGoogleError } from './map-error.js';
@@ -30,6 +30,7 @@ function signatureDelta(signature: string): StreamPart {
 
 /** One Gemini part as stream parts, appended to `out`; `callIndex` numbers a call by its position in the answer. See signatures.ts. */
 function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: () => number, upstream: UpstreamRef, out: StreamPart[]): void {
+  checkPart(part, upstream);
   if ('functionCall' in part && part.functionCall) {
     if (part.thoughtSignature !== undefined) out.push(signatureDelta(part.thoughtSignature));
     const index = callIndex();

@@ -300,3 +300,26 @@ describe('text-embedding :predict', () => {
     expect(uncounted.usageEstimated).toBe(true);
   });
 });
+
+describe('gemini replies whose answer fields have the wrong JSON type', () => {
+  const answer = (parts: unknown[], finishReason: unknown = 'STOP') => ({ candidates: [{ content: { role: 'model', parts }, finishReason }], usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2 } });
+  const refusedAs = (what: string) => expect.objectContaining({ kind: 'bad_upstream_response', message: `Upstream vertex returned a malformed response: ${what}.` });
+
+  it('refuses a part whose text is not a string, whole and streamed, never serving an empty answer', async () => {
+    expect(() => decodeGenerateContentResponse(answer([{ text: 5 }]), 'vertex')).toThrowError(refusedAs('a part whose text is not a string'));
+    expect(await failure([answer([{ text: ['hi'] }])])).toEqual(refusedAs('a part whose text is not a string'));
+  });
+
+  it('refuses function call args that are not an object (JSON text, a list), whole and streamed; absent args are none', async () => {
+    for (const args of ['{"city":"Paris"}', ['Paris']]) {
+      expect(() => decodeGenerateContentResponse(answer([{ functionCall: { name: 'f', args } }]), 'vertex'), JSON.stringify(args)).toThrowError(refusedAs('function call args that are not an object'));
+      expect(await failure([answer([{ functionCall: { name: 'f', args } }])])).toEqual(refusedAs('function call args that are not an object'));
+    }
+    expect(decodeGenerateContentResponse(answer([{ functionCall: { name: 'f' } }]), 'vertex').content).toMatchObject([{ type: 'tool-call', arguments: '{}' }]);
+  });
+
+  it('refuses a finishReason that is not a string, whole and streamed', async () => {
+    expect(() => decodeGenerateContentResponse(answer([{ text: 'hi' }], 1), 'vertex')).toThrowError(refusedAs('a finishReason that is not a string'));
+    expect(await failure([answer([{ text: 'hi' }], 1)])).toEqual(refusedAs('a finishReason that is not a string'));
+  });
+});

@@ -11,6 +11,11 @@ import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 /** Whose reasoning the parts this dialect decodes are: OpenAI-compatible servers sign none of it. */
 export const REASONING_PROVIDER = 'openai';
 
+/** A value the upstream sent (not null, not absent) of another JSON type than the API's: never read as absent. */
+export function presentNot(value: unknown, type: 'string'): boolean {
+  return value !== undefined && value !== null && typeof value !== type;
+}
+
 function malformed(upstream: UpstreamRef, what: string, paidUsage?: Usage): GatewayError {
   return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response: ${what}.`, provider: providerOf(upstream), paidUsage });
 }
@@ -32,11 +37,16 @@ function decodeContent(msg: Record<string, unknown>, upstream: UpstreamRef, usag
   const content: AssistantPart[] = [];
   const reasoning = reasoningOf(msg);
   if (reasoning !== undefined) content.push({ type: 'reasoning', text: reasoning, provider: REASONING_PROVIDER });
+  // `content: null` is OpenAI's for an answer of tool calls or a refusal; any other non-text is no answer to serve as empty.
   if (typeof msg.content === 'string') content.push({ type: 'text', text: msg.content });
+  else if (presentNot(msg.content, 'string')) throw malformed(upstream, 'message content that is not text', usage);
+  if (msg.tool_calls !== undefined && msg.tool_calls !== null && !Array.isArray(msg.tool_calls)) throw malformed(upstream, 'tool_calls that are not a list', usage);
   if (Array.isArray(msg.tool_calls)) {
     (msg.tool_calls as unknown[]).forEach((tc, i) => {
       const fn = isObject(tc) && isObject(tc.function) ? tc.function : undefined;
       if (!isObject(tc) || typeof fn?.name !== 'string' || fn.name === '') throw malformed(upstream, 'a tool call without a function name', usage);
+      // Arguments are JSON text on this API (Ollama's own API sends an object): a client would run the tool with none.
+      if (presentNot(fn.arguments, 'string')) throw malformed(upstream, 'tool call arguments that are not a string', usage);
       content.push({
         type: 'tool-call',
         id: typeof tc.id === 'string' && tc.id !== '' ? tc.id : `call_${i}`,
@@ -61,6 +71,7 @@ export function decodeChatResponse(raw: unknown, upstream: UpstreamRef, warnings
   const msg = choice.message;
   if (!isObject(msg)) throw malformed(upstream, 'choice without message');
   const usage = decodeUsage(raw.usage);
+  if (presentNot(choice.finish_reason, 'string')) throw malformed(upstream, 'a finish_reason that is not a string', usage);
   const content = decodeContent(msg, upstream, usage);
   const response: ChatResponse = {
     id: typeof raw.id === 'string' ? raw.id : '',

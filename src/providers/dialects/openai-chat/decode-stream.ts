@@ -5,7 +5,7 @@ import { StringSlots } from '../../string-slot.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 import { withoutObfuscation } from './obfuscation.js';
 import { decodeUsage } from './usage.js';
-import { REASONING_PROVIDER, reasoningOf, servedAsOf } from './decode-response.js';
+import { REASONING_PROVIDER, presentNot, reasoningOf, servedAsOf } from './decode-response.js';
 import { mapFinishReason } from './finish-reason.js';
 import { mapOpenAIStreamError } from './map-error.js';
 import { ToolCallOrder } from './tool-call-order.js';
@@ -110,6 +110,7 @@ class ChunkDecoder implements SseEventDecoder {
     if (choice) {
       delta = choice.delta as Record<string, unknown> | undefined;
       if (delta) this.decodeDelta(delta, out);
+      if (presentNot(choice.finish_reason, 'string')) throw malformedChunk(this.upstream, 'a finish_reason that is not a string');
       if (choice.finish_reason) {
         // Raised before the finish part, which commits the stream: another deployment may still answer.
         if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(this.upstream);
@@ -148,6 +149,7 @@ class ChunkDecoder implements SseEventDecoder {
     const fn = (tc.function ?? {}) as Record<string, unknown>;
     const at = typeof tc.index === 'number' ? tc.index : 0;
     const id = typeof tc.id === 'string' && tc.id !== '' ? tc.id : undefined;
+    if (presentNot(fn.arguments, 'string')) throw malformedChunk(this.upstream, 'tool call arguments that are not a string');
     const args = typeof fn.arguments === 'string' ? fn.arguments : '';
     const name = typeof fn.name === 'string' && fn.name !== '' ? fn.name : undefined;
     const call = this.calls.get(at);
@@ -180,13 +182,20 @@ class ChunkDecoder implements SseEventDecoder {
   private decodeDelta(delta: Record<string, unknown>, out: StreamPart[]): void {
     const reasoning = reasoningOf(delta);
     if (reasoning !== undefined) out.push(reasoningPart(reasoning));
-    if (typeof delta.content === 'string' && delta.content !== '') out.push(textPart(delta.content));
+    if (typeof delta.content === 'string') {
+      if (delta.content !== '') out.push(textPart(delta.content));
+    } else if (presentNot(delta.content, 'string')) throw malformedChunk(this.upstream, 'delta content that is not text');
     // OpenAI streams a refusal in pieces, as it does text (`refusal: ""` opens it with the role).
     if (typeof delta.refusal === 'string' && delta.refusal !== '') out.push({ type: 'refusal', delta: delta.refusal });
     if (Array.isArray(delta.tool_calls)) {
       for (const tc of delta.tool_calls as Array<Record<string, unknown>>) this.toolCallDelta(tc, out);
     }
   }
+}
+
+/** A chunk that parsed but carries a field of the wrong type: `what` names the field, never its value. */
+function malformedChunk(upstream: UpstreamRef, what: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} sent a malformed stream chunk: ${what}.`, provider: providerOf(upstream) });
 }
 
 function unnamedCall(upstream: UpstreamRef): GatewayError {

@@ -399,3 +399,40 @@ describe('an upstream error text shown by an exposing deployment', () => {
     expect(controls).toEqual([]);
   });
 });
+
+describe('openai-chat replies whose answer fields have the wrong JSON type', () => {
+  const answer = (message: Record<string, unknown>, finish_reason: unknown = 'stop') => ({ choices: [{ message: { role: 'assistant', ...message }, finish_reason }] });
+  const refusedAs = (what: string) => expect.objectContaining({ kind: 'bad_upstream_response', message: `Upstream test returned a malformed response: ${what}.` });
+  const streamed = async (chunks: unknown[]) => collect([...chunks.map(data), data('[DONE]')]);
+  const chunkRefusedAs = (what: string) => expect.objectContaining({ kind: 'bad_upstream_response', message: `Upstream test sent a malformed stream chunk: ${what}.` });
+
+  it('refuses message content that is neither text nor null, never serving it as an empty answer', () => {
+    for (const content of [5, ['x'], { text: 'x' }, true]) expect(() => decodeChatResponse(answer({ content }), 'test'), JSON.stringify(content)).toThrowError(refusedAs('message content that is not text'));
+    const call = { id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } };
+    expect(decodeChatResponse(answer({ content: null, tool_calls: [call] }, 'tool_calls'), 'test').content).toMatchObject([{ type: 'tool-call', name: 'f' }]);
+    expect(decodeChatResponse(answer({ content: null, refusal: 'no' }), 'test').refusal).toBe('no');
+  });
+
+  it('refuses tool_calls that are not a list', () => {
+    expect(() => decodeChatResponse(answer({ content: null, tool_calls: { id: 'c', function: { name: 'f', arguments: '{}' } } }, 'tool_calls'), 'test')).toThrowError(refusedAs('tool_calls that are not a list'));
+  });
+
+  it('refuses tool call arguments that are not JSON text (an object, as Ollama\'s own API sends), whole and streamed', async () => {
+    const call = { id: 'c', type: 'function', function: { name: 'f', arguments: { city: 'Paris' } } };
+    expect(() => decodeChatResponse(answer({ content: null, tool_calls: [call] }, 'tool_calls'), 'test')).toThrowError(refusedAs('tool call arguments that are not a string'));
+    await expect(streamed([{ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, ...call }] } }] }])).rejects.toEqual(chunkRefusedAs('tool call arguments that are not a string'));
+  });
+
+  it('refuses a finish_reason that is not a string, whole and streamed', async () => {
+    expect(() => decodeChatResponse(answer({ content: 'hi' }, 1), 'test')).toThrowError(refusedAs('a finish_reason that is not a string'));
+    await expect(streamed([{ choices: [{ index: 0, delta: { content: 'hi' }, finish_reason: 1 }] }])).rejects.toEqual(chunkRefusedAs('a finish_reason that is not a string'));
+  });
+
+  it('refuses streamed delta content that is neither text nor null, also after the text chunks\' shape was learned', async () => {
+    const text = (content: unknown) => ({ id: 'x', choices: [{ index: 0, delta: { content } }] });
+    await expect(streamed([text(5)])).rejects.toEqual(chunkRefusedAs('delta content that is not text'));
+    await expect(streamed([text('a'), text('b'), text('c'), text(['d'])])).rejects.toEqual(chunkRefusedAs('delta content that is not text'));
+    const parts = await streamed([{ choices: [{ index: 0, delta: { role: 'assistant', content: null } }] }, { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }]);
+    expect(parts.map((p) => p.type)).toEqual(['start', 'finish']);
+  });
+});
