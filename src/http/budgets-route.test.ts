@@ -6,6 +6,7 @@ import type { ConfigInput } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import { makeUsage } from '../core/types.js';
 import { admissionRequest, attempt } from '../ledger/testing/fixtures.js';
+import type { BudgetReadout } from '../ledger/budgets/readout.js';
 import type { HttpResponse } from './exchange.js';
 import { createHttpHandler } from './handler.js';
 
@@ -37,23 +38,6 @@ function config(extra: Partial<ConfigInput> = {}) {
   });
 }
 
-interface Counter {
-  scope: string;
-  value: string | null;
-  spentUsd: number;
-  reservedUsd: number;
-  remainingUsd: number | null;
-  periodStart: string;
-  resetsAt: string;
-  refusing: boolean;
-}
-interface Budget {
-  name: string;
-  hardUsd: number | null;
-  softUsd: number | null;
-  counters: Counter[];
-}
-
 const tagsOf = (team: string) => ({ key: team === 'research' ? 'r1' : 's1', team });
 
 /** Admits a request of `team`'s key; `settle` books its full estimate and releases it, else it stays in flight. */
@@ -70,7 +54,7 @@ async function get(app: App, key: string | undefined, query = ''): Promise<{ res
   return { res, body: JSON.parse(Buffer.from(res.body as Uint8Array).toString('utf8')) as Record<string, unknown> };
 }
 
-const budgets = (body: Record<string, unknown>) => body.budgets as Budget[];
+const budgets = (body: Record<string, unknown>) => body.budgets as BudgetReadout[];
 const budget = (body: Record<string, unknown>, name: string) => budgets(body).find((b) => b.name === name);
 
 /** The route's specification, on the budget state `app` enforces budgets with. */
