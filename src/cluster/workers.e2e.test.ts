@@ -123,8 +123,9 @@ describe('switchyard serve --workers 2', () => {
       expect(scrapes.map((t) => total(t, 'switchyard_requests_in_flight'))).toEqual([0, 0, 0, 0]);
       expect(scrapes.map((t) => total(t, 'switchyard_metrics_workers'))).toEqual([2, 2, 2, 2]);
     }
-    // The primary's own process is in the scrape too: its event-loop lag apart (its monitor started with the first).
-    expect(await scrape()).toMatch(/^switchyard_primary_eventloop_lag_p99_seconds \d/m);
+    // The primary's own process is in the scrape too: its event-loop lag apart, once its monitor (started with
+    // the first scrape, sampling every 10 ms, read and reset by each) has measured since the last scrape.
+    await vi.waitFor(async () => expect(await scrape()).toMatch(/^switchyard_primary_eventloop_lag_p99_seconds \d/m), { timeout: 3_000, interval: 50 });
     // Both workers served requests: the sums above hold counts of each.
     const workers = (): number => new Set(gw.lines().filter((l) => l.msg === 'request').map((l) => l.worker)).size;
     await vi.waitFor(() => expect(workers()).toBe(2), { timeout: 2_000, interval: 50 });
