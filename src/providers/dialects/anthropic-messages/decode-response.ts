@@ -6,6 +6,7 @@ import { mapStopReason } from './finish-reason.js';
 import { mapAnthropicStreamError } from './map-error.js';
 import { decodeAnthropicUsage } from './usage.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
+import { presentNot } from '../field-type.js';
 
 /** Namespace of Anthropic-specific fields in `ChatResponse.providerMetadata` and 'provider-metadata' stream parts. */
 export const ANTHROPIC_NAMESPACE = 'anthropic';
@@ -17,16 +18,6 @@ function malformed(upstream: UpstreamRef, what: string): GatewayError {
 /** Whether the answer says what it cost: a usage object whose input and output counts are counts (else it is estimated, never billed as zero). */
 function hasTokenCounts(usage: unknown): boolean {
   return usage !== null && typeof usage === 'object' && tokenCount((usage as Record<string, unknown>).input_tokens) !== undefined && tokenCount((usage as Record<string, unknown>).output_tokens) !== undefined;
-}
-
-/** A value the upstream sent (not null, not absent) that is not a string: never read as absent. */
-export function presentNotString(value: unknown): boolean {
-  return value !== undefined && value !== null && typeof value !== 'string';
-}
-
-/** A tool_use `input` the upstream sent (not null, not absent) that is not a JSON object: no arguments a tool takes. */
-export function presentNotObject(value: unknown): boolean {
-  return value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value));
 }
 
 interface DecodedContent {
@@ -44,7 +35,7 @@ function decodeContent(blocks: unknown[], upstream: UpstreamRef): DecodedContent
   for (const raw of blocks) {
     if (raw === null || typeof raw !== 'object') throw malformed(upstream, 'content block is not an object');
     const block = raw as Record<string, unknown>;
-    if (block.type === 'text' && presentNotString(block.text)) throw malformed(upstream, 'a text block whose text is not a string');
+    if (block.type === 'text' && presentNot(block.text, 'string')) throw malformed(upstream, 'a text block whose text is not a string');
     if (block.type === 'text' && typeof block.text === 'string') {
       const last = out.parts[out.parts.length - 1];
       if (last?.type === 'text') last.text += block.text;
@@ -54,7 +45,7 @@ function decodeContent(blocks: unknown[], upstream: UpstreamRef): DecodedContent
     } else if (block.type === 'tool_use') {
       // As the stream decoder does: no name, no call to run (never a call dropped unseen); no id, one by its place.
       if (typeof block.name !== 'string' || block.name === '') throw malformed(upstream, 'a tool_use without a name');
-      if (presentNotObject(block.input)) throw malformed(upstream, 'a tool_use input that is not an object');
+      if (presentNot(block.input, 'object')) throw malformed(upstream, 'a tool_use input that is not an object');
       const id = typeof block.id === 'string' && block.id !== '' ? block.id : `call_${calls}`;
       calls++;
       out.parts.push({ type: 'tool-call', id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
@@ -84,7 +75,7 @@ export function decodeMessagesResponse(json: unknown, upstream: UpstreamRef, war
     if (body.type === 'error' && body.error !== null && typeof body.error === 'object') throw mapAnthropicStreamError(body, providerOf(upstream), 200);
     throw malformed(upstream, 'no content array');
   }
-  if (presentNotString(body.stop_reason)) throw malformed(upstream, 'a stop_reason that is not a string');
+  if (presentNot(body.stop_reason, 'string')) throw malformed(upstream, 'a stop_reason that is not a string');
   const content = decodeContent(body.content as unknown[], upstream);
   const meta: JsonObject = { stop_reason: typeof body.stop_reason === 'string' ? body.stop_reason : null };
   if (typeof body.stop_sequence === 'string') meta.stop_sequence = body.stop_sequence;

@@ -2,7 +2,8 @@ import { GatewayError } from '../../../core/errors.js';
 import type { FinishReason, JsonObject, JsonValue, PromptCount, StreamPart, Warning } from '../../../core/types.js';
 import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
-import { ANTHROPIC_NAMESPACE, presentNotObject, presentNotString, refusalDetails } from './decode-response.js';
+import { ANTHROPIC_NAMESPACE, refusalDetails } from './decode-response.js';
+import { presentNot } from '../field-type.js';
 import { ANTHROPIC_REASONING_PROVIDER as CLAUDE } from './encode-messages.js';
 import { mapStopReason } from './finish-reason.js';
 import { mapAnthropicStreamError } from './map-error.js';
@@ -52,7 +53,7 @@ function startBlock(block: Json, counters: Counters, upstream: UpstreamRef): { o
     return { open: { kind: 'text' }, part: typeof block.text === 'string' && block.text !== '' ? { type: 'text', delta: block.text } : undefined };
   }
   if (block.type === 'tool_use') {
-    if (presentNotObject(block.input)) throw malformedChunk(upstream, 'a tool_use input that is not an object');
+    if (presentNot(block.input, 'object')) throw malformedChunk(upstream, 'a tool_use input that is not an object');
     const toolIndex = counters.tools++;
     const input = block.input as Json | undefined;
     const initial = input && typeof input === 'object' && Object.keys(input).length > 0 ? JSON.stringify(input) : '';
@@ -75,8 +76,8 @@ function startBlock(block: Json, counters: Counters, upstream: UpstreamRef): { o
 
 /** A content_block_delta as a part (or nothing); a delta for no open block is malformed. */
 function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters, upstream: UpstreamRef): StreamPart | undefined {
-  if (delta.type === 'text_delta' && presentNotString(delta.text)) throw malformedChunk(upstream, 'a text_delta whose text is not a string');
-  if (delta.type === 'input_json_delta' && presentNotString(delta.partial_json)) throw malformedChunk(upstream, 'an input_json_delta whose partial_json is not a string');
+  if (delta.type === 'text_delta' && presentNot(delta.text, 'string')) throw malformedChunk(upstream, 'a text_delta whose text is not a string');
+  if (delta.type === 'input_json_delta' && presentNot(delta.partial_json, 'string')) throw malformedChunk(upstream, 'an input_json_delta whose partial_json is not a string');
   if (delta.type === 'text_delta' && typeof delta.text === 'string') return delta.text === '' ? undefined : { type: 'text', delta: delta.text };
   if (delta.type === 'input_json_delta' && open?.kind === 'tool') {
     if (typeof delta.partial_json !== 'string' || delta.partial_json === '') return undefined;
@@ -224,7 +225,7 @@ class MessagesDecoder implements SseEventDecoder {
 
   private messageDelta(data: Json, out: StreamPart[]): void {
     const delta = (data.delta ?? {}) as Json;
-    if (presentNotString(delta.stop_reason)) throw malformedChunk(this.upstream, 'a stop_reason that is not a string');
+    if (presentNot(delta.stop_reason, 'string')) throw malformedChunk(this.upstream, 'a stop_reason that is not a string');
     this.counts = { ...this.counts, ...readTokenCounts(data.usage) };
     this.rawUsage = mergeRaw(this.rawUsage, data.usage);
     if (delta.stop_reason !== undefined && delta.stop_reason !== null) {

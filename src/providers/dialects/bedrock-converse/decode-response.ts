@@ -6,17 +6,13 @@ import { malformedOutput, mapStopReason, toolUseWithoutCall } from './finish-rea
 import { reasoningProviderFor } from './model-family.js';
 import { decodeBedrockUsage } from './usage.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
+import { presentNot } from '../field-type.js';
 
 /** Namespace of Bedrock-specific fields in `providerMetadata` and 'provider-metadata' stream parts. */
 export const BEDROCK_NAMESPACE = 'bedrock';
 
 function malformed(upstream: UpstreamRef, what: string): GatewayError {
   return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response: ${what}.`, provider: providerOf(upstream) });
-}
-
-/** A value the upstream sent (not null, not absent) of another JSON type than `type` (an object: not a list): never read as absent. */
-export function presentNot(value: unknown, type: 'string' | 'object'): boolean {
-  return value !== undefined && value !== null && (typeof value !== type || (type === 'object' && Array.isArray(value)));
 }
 
 /** A reasoningContent block as a part: signed text, or the encrypted (redacted) bytes, base64 as on the wire. */

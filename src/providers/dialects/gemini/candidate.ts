@@ -4,17 +4,13 @@ import type { GeminiCandidate, GeminiFunctionCall, GeminiPart, GeminiResponse } 
 import { GOOGLE_PROVIDER } from './signatures.js';
 import { toolCallId } from './tool-ids.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
+import { presentNot } from '../field-type.js';
 
 export const NAMESPACE = 'vertex';
 
 /** A reply field of the wrong JSON type: `what` names the field, never its value. */
 function malformed(upstream: UpstreamRef, what: string): GatewayError {
   return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response: ${what}.`, provider: providerOf(upstream), upstreamStatus: 200 });
-}
-
-/** A value the upstream sent (not null, not absent) of another JSON type than `type`: never read as absent. */
-function presentNot(value: unknown, type: 'string' | 'object'): boolean {
-  return value !== undefined && value !== null && (typeof value !== type || (type === 'object' && Array.isArray(value)));
 }
 
 /** Raises the errors a 200 answer can carry: a blocked prompt, no candidate at all, or a finishReason that is not a name. */

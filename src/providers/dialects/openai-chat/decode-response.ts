@@ -7,14 +7,10 @@ import { mapFinishReason } from './finish-reason.js';
 import { azureFilterResults } from './azure-filters.js';
 import { mapOpenAIStreamError } from './map-error.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
+import { presentNot } from '../field-type.js';
 
 /** Whose reasoning the parts this dialect decodes are: OpenAI-compatible servers sign none of it. */
 export const REASONING_PROVIDER = 'openai';
-
-/** A value the upstream sent (not null, not absent) of another JSON type than the API's: never read as absent. */
-export function presentNot(value: unknown, type: 'string'): boolean {
-  return value !== undefined && value !== null && typeof value !== type;
-}
 
 function malformed(upstream: UpstreamRef, what: string, paidUsage?: Usage): GatewayError {
   return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response: ${what}.`, provider: providerOf(upstream), paidUsage });
