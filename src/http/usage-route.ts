@@ -19,6 +19,18 @@ export const MAX_USAGE_GROUPS = 10_000;
 /** The query parameter that sets each report option. */
 const QUERY_PARAM: Record<ReportOptionError['option'], string> = { from: 'from', to: 'to', groupBy: 'group_by', format: 'format' };
 
+/** The parameters the route reads; any other, or one given twice, is a 400 rather than a filter silently dropped. */
+const PARAMS: ReadonlySet<string> = new Set(Object.values(QUERY_PARAM).filter((p) => p !== 'format'));
+
+/** A typo (`grop_by`) or a repeated parameter (`group_by=key&group_by=team`) would answer another report than the one asked for. */
+function checkParams(query: URLSearchParams): void {
+  for (const name of new Set(query.keys())) {
+    // Named only when it is one of ours: an unknown name is the caller's text and is never echoed.
+    if (!PARAMS.has(name)) throw new GatewayError({ kind: 'invalid_request', code: 'invalid_usage_query', message: 'the query names a parameter this route does not take (it takes from, to and group_by)' });
+    if (query.getAll(name).length > 1) throw new GatewayError({ kind: 'invalid_request', code: 'invalid_usage_query', param: name, message: `${name}: given more than once; give one value (group_by takes a comma-separated list)` });
+  }
+}
+
 /** `ledger.usage_queries_per_caller`'s default. */
 export const USAGE_QUERIES_PER_CALLER = 2;
 
@@ -83,6 +95,7 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
     path: '/v1/switchyard/usage',
     async handle({ query: q, caller }) {
       if (!store) throw new GatewayError({ kind: 'not_found', code: 'ledger_disabled', message: 'The usage ledger is disabled (ledger.enabled: false).' });
+      checkParams(q);
       let opts;
       try {
         opts = parseReportOptions({ from: q.get('from') ?? undefined, to: q.get('to') ?? undefined, groupBy: q.get('group_by') ?? undefined, format: 'json' }, now());

@@ -583,6 +583,30 @@ describe('GET /v1/switchyard/usage', () => {
     await store.close();
   });
 
+  it('refuses a parameter it does not take or one given twice, rather than answering another report than the one asked for', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const route = createUsageRoute(store, () => D('2025-06-03'));
+    const caller: Caller = { ...NOBODY, keyId: 'root', tags: { key: 'root' }, role: 'admin' };
+    const get = async (query: string) => {
+      const ctx = { query: new URLSearchParams(query), caller } as unknown as RouteContext;
+      const result = await route.handle(ctx).then((answer) => answer.status, (err: unknown) => err);
+      if (typeof result === 'number') return result;
+      const error = toGatewayError(result);
+      return [error.status, error.code, error.param, error.clientMessage()];
+    };
+    const pasted = 'sy-0123456789ab-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCd';
+    expect(await get('group_by=key&group_by=team')).toEqual([400, 'invalid_usage_query', 'group_by', 'group_by: given more than once; give one value (group_by takes a comma-separated list)']);
+    expect(await get('from=2025-06-01&from=2025-06-02')).toEqual([400, 'invalid_usage_query', 'from', 'from: given more than once; give one value (group_by takes a comma-separated list)']);
+    for (const query of ['bogus=1', `${pasted}=1`, 'format=csv', 'grop_by=day']) {
+      const answer = await get(query);
+      expect(answer, query).toEqual([400, 'invalid_usage_query', undefined, 'the query names a parameter this route does not take (it takes from, to and group_by)']);
+    }
+    // 0001-01-01 is a day (Date.UTC read it as 1901 and called it no such day): an empty report.
+    expect(await get('to=0001-01-01')).toBe(200);
+    expect(await get('from=2025-06-01&to=2025-06-02&group_by=key,team')).toBe(200);
+    await store.close();
+  });
+
   it('refuses a bad from, to or group_by naming the parameter and quoting none of it: a key pasted into the query string does not come back', async () => {
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
     const route = createUsageRoute(store, () => D('2025-06-03'));

@@ -18,6 +18,13 @@ describe('parseTime (report --from/--to, GET /v1/switchyard/usage?from=&to=)', (
     expect(parseTime('2024-02-29')).toBe(Date.parse('2024-02-29T00:00:00Z'));
   });
 
+  it('reads a year below 100 as written, not as 19xx (0001-01-01 is a day)', () => {
+    expect(new Date(parseTime('0001-01-01')).toISOString()).toBe('0001-01-01T00:00:00.000Z');
+    expect(new Date(parseTime('0099-12-31', true)).toISOString()).toBe('0100-01-01T00:00:00.000Z');
+    expect(new Date(parseTime('0050-06-01T12:30:00+02:00')).toISOString()).toBe('0050-06-01T10:30:00.000Z');
+    expect(refusal('0001-02-29')).toMatch(/^no such day or time/);
+  });
+
   it('takes ISO 8601 times with Z or an offset, to the millisecond', () => {
     expect(parseTime('2025-06-01T12:30:00Z')).toBe(Date.parse('2025-06-01T12:30:00Z'));
     expect(parseTime('2025-06-01T12:30Z', true)).toBe(Date.parse('2025-06-01T12:30:00Z'));

@@ -115,7 +115,10 @@ export function parseTime(text: string, endOfDay = false): number {
   const m = ISO_TIME.exec(text);
   if (!m) throw new QueryTextError(`invalid date "${text}"; ${EXPECTED_TIME}`, `not a date; ${EXPECTED_TIME}`);
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
-  const utc = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Not Date.UTC: it reads years 0-99 as 1900-1999, so 0001-01-01 came back as 1901 and was called no such day.
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day);
+  utc.setUTCHours(hour, minute, second, 0);
   // Date.UTC rolls an impossible day or time over (Feb 30 → Mar 2): only one that comes back whole exists.
   const whole = utc.getUTCFullYear() === year && utc.getUTCMonth() + 1 === month && utc.getUTCDate() === day && utc.getUTCHours() === hour && utc.getUTCMinutes() === minute && utc.getUTCSeconds() === second;
   const offset = m[8] === undefined ? 0 : offsetMs(m[8]);
