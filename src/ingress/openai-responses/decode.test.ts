@@ -27,6 +27,15 @@ describe('decoding a Responses request', () => {
     }
   });
 
+  it('refuses an input of only empty reasoning items saying why, not that the input is empty', () => {
+    expect(refusal({ model: 'm', input: [{ type: 'reasoning', id: 'rs_1', summary: [] }] })).toEqual({
+      param: 'input',
+      status: 400,
+      message: "'input' holds nothing to send: its reasoning items have neither a summary nor encrypted_content, and no message follows them.",
+    });
+    expect(refusal({ model: 'm', input: [] })).toEqual({ param: 'input', status: 400, message: "'input' must not be empty." });
+  });
+
   // As the API answers each: its code (never null), its param, its words.
   it.each([
     ['temperature 5', { temperature: 5 }, { param: 'temperature', code: 'decimal_above_max_value', message: "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 5 instead." }],

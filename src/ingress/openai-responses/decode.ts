@@ -207,7 +207,11 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
   const input = (body.input === undefined || body.input === null) && previous !== undefined ? [] : decodeInput(body.input);
   const instructions = body.instructions ?? null;
   if (instructions !== null && typeof instructions !== 'string') throw bad('instructions', "'instructions' must be a string.");
-  if (input.length === 0 && previous === undefined) throw bad('input', "'input' must not be empty.");
+  if (input.length === 0 && previous === undefined) {
+    // Only a reasoning item with neither summary nor encrypted_content decodes to nothing: say so, not "empty".
+    const onlyEmptyReasoning = Array.isArray(body.input) && body.input.length > 0;
+    throw bad('input', onlyEmptyReasoning ? "'input' holds nothing to send: its reasoning items have neither a summary nor encrypted_content, and no message follows them." : "'input' must not be empty.");
+  }
 
   const chat: Omit<ChatRequest, 'messages'> = { model: body.model };
   const tools = body.tools === undefined || body.tools === null ? [] : decodeTools(body.tools);
