@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { startServer, type RunningServer } from '../../src/adapters/node/server.js';
 import { createApp, type App } from '../../src/app.js';
+import { ClusterMetrics } from '../../src/cluster/metrics.js';
 import { resolveConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { startOpenAISim } from '../../src/sim/openai/index.js';
 import type { SimServer } from '../../src/sim/server.js';
 
@@ -25,7 +27,10 @@ interface Dashboard {
   panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
 }
 
-const rules = (parseYaml(read('alerts.yaml')) as { groups: Array<{ name: string; rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+const rulesOf = (text: string): Rule[] => (parseYaml(text) as { groups: Array<{ name: string; rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+const rules = rulesOf(read('alerts.yaml'));
+/** What every runbook_url starts with until the operator replaces it (docs/OBSERVABILITY.md, "Alerts and dashboards"). */
+const RUNBOOK_PLACEHOLDER = 'https://switchyard-runbook.invalid/RUNBOOK.md';
 const dashboard = JSON.parse(read('grafana-dashboard.json')) as Dashboard;
 /** Grafana's range variables, given values so the expression parses as plain PromQL. */
 const withoutGrafanaVariables = (expr: string): string => expr.replaceAll('$__rate_interval', '5m').replaceAll('$__range', '1h');
@@ -133,6 +138,15 @@ describe('alert rules and the Grafana dashboard', () => {
     expect(await chat()).toBe(503);
     exposition = (await app.metrics?.render()) ?? '';
     families = exported(exposition);
+    // What serve --workers adds (the primary's own series), as its primary renders them with this app as a worker.
+    // The worker's answer is read once, first: in this one process, reading it again would also read (and
+    // restart) the event-loop monitor the primary's own lag comes from.
+    const answer = await app.metrics?.json();
+    const cluster = new ClusterMetrics({ workers: () => [{ id: 1, collect: async () => answer }], logger: silentLogger });
+    await cluster.render();
+    // The primary's lag monitor starts with its first scrape; the next has measured something.
+    await new Promise((r) => setTimeout(r, 50));
+    for (const [name, family] of exported(await cluster.render())) if (!families.has(name)) families.set(name, family);
   });
 
   afterAll(async () => {
@@ -188,14 +202,28 @@ describe('alert rules and the Grafana dashboard', () => {
     }
   });
 
-  it("points every alert's runbook_url at its own section of docs/RUNBOOK.md", () => {
+  it("points every alert's runbook_url at its own section of docs/RUNBOOK.md, under the placeholder the operator replaces", () => {
     const runbook = read('../../docs/RUNBOOK.md');
     // GitHub's anchor of a heading: lower case, spaces to hyphens, other punctuation dropped.
     const anchors = new Set([...runbook.matchAll(/^#{2,3} (.+)$/gm)].map((m) => (m[1] as string).trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replaceAll(' ', '-')));
     for (const r of rules) {
-      expect(r.annotations?.runbook_url, r.alert).toBe(`docs/RUNBOOK.md#${(r.alert ?? '').toLowerCase()}`);
+      expect(r.annotations?.runbook_url, r.alert).toBe(`${RUNBOOK_PLACEHOLDER}#${(r.alert ?? '').toLowerCase()}`);
       expect([...anchors], r.alert).toContain((r.alert ?? '').toLowerCase());
     }
+  });
+
+  it('gives every alert an absolute runbook_url at the base the operator sets, and nothing else, by the documented substitution', () => {
+    const docs = read('../../docs/OBSERVABILITY.md');
+    const command = `sed "s|${RUNBOOK_PLACEHOLDER}|$SWITCHYARD_RUNBOOK_URL|g" deploy/observability/alerts.yaml`;
+    expect(docs).toContain(command);
+    const base = 'https://wiki.example.com/ops/switchyard/RUNBOOK.md';
+    const text = read('alerts.yaml');
+    const substituted = execFileSync('sed', [`s|${RUNBOOK_PLACEHOLDER}|${base}|g`], { input: text, encoding: 'utf8' });
+    const after = rulesOf(substituted);
+    expect(after.map((r) => r.annotations?.runbook_url)).toEqual(rules.map((r) => `${base}#${(r.alert ?? '').toLowerCase()}`));
+    for (const r of after) expect(new URL(r.annotations?.runbook_url ?? '').protocol, r.alert).toBe('https:');
+    // Only the URLs changed: expressions, summaries and every other annotation are as they were.
+    expect(after.map((r) => ({ ...r, annotations: { ...r.annotations, runbook_url: undefined } }))).toEqual(rules.map((r) => ({ ...r, annotations: { ...r.annotations, runbook_url: undefined } })));
   });
 
   it.each([...ruleExprs, ...panelExprs])('$where selects only series the gateway exports, by labels they carry', ({ expr }) => {

@@ -353,3 +353,9 @@ export function parseRetryAfter(
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
 }
+
+/**
+ * The code of the 503 a request still open at a drain's deadline is told (the node adapter's shutdown):
+ * the ledger stores the attempt it cancelled under this error kind, apart from a client's leaving.
+ */
+export const SERVER_SHUTDOWN_CODE = 'server_shutdown';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load.js';
+import { GatewayError, SERVER_SHUTDOWN_CODE } from '../core/errors.js';
 import { makeUsage } from '../core/types.js';
 import { eventId, toUsageEvent, utcDay } from './event.js';
 import { createLedger } from './index.js';
@@ -38,6 +39,29 @@ describe('a cache hit in the ledger', () => {
     await new Promise((r) => setTimeout(r, 10));
     await expect(Promise.resolve(ledger.admission.admit(admissionRequest('after', { key: 'k1' })))).rejects.toThrow(/hard limit/);
     await ledger.close();
+  });
+});
+
+describe("a cancelled attempt's stored error kind", () => {
+  const cancelled = (cause?: unknown) => toUsageEvent(attempt({ outcome: 'cancelled', error: new GatewayError({ kind: 'cancelled', message: 'Cancelled.', cause }) }), { usd: 0, priced: true });
+  // What a runtime that ends the request itself cancels it with (a drain's deadline): the error its client is told as the cause.
+  const told = new GatewayError({ kind: 'unavailable', code: SERVER_SHUTDOWN_CODE, message: 'The server is shutting down; retry the request.' });
+
+  it("says server_shutdown for one the gateway's shutdown cancelled, and cancelled for a client's leaving", () => {
+    expect([cancelled(told).status, cancelled(told).errorKind]).toEqual(['cancelled', 'server_shutdown']);
+    expect([cancelled().status, cancelled().errorKind]).toEqual(['cancelled', 'cancelled']);
+    expect(cancelled(new DOMException('the client went away', 'AbortError')).errorKind).toBe('cancelled');
+  });
+
+  it("keeps cancelled for a client's abort that wrapped an upstream's error, another cancellation or another 503", () => {
+    expect(cancelled(new GatewayError({ kind: 'unavailable', message: 'Every deployment is draining.' })).errorKind).toBe('cancelled');
+    expect(cancelled(new GatewayError({ kind: 'network', message: 'Upstream reset.', provider: 'openai' })).errorKind).toBe('cancelled');
+    expect(cancelled(new GatewayError({ kind: 'cancelled', message: 'The request was cancelled.' })).errorKind).toBe('cancelled');
+  });
+
+  it('stores any other error by its kind', () => {
+    const failed = toUsageEvent(attempt({ outcome: 'error', error: new GatewayError({ kind: 'timeout', message: 'Timed out.', cause: told }) }), { usd: 0, priced: true });
+    expect([failed.status, failed.errorKind]).toEqual(['error', 'timeout']);
   });
 });
 

@@ -1,3 +1,4 @@
+import { GatewayError, SERVER_SHUTDOWN_CODE } from '../core/errors.js';
 import type { AttemptRecord, AttemptRole, Operation } from '../core/events.js';
 import type { CostResult } from './pricing/price-book.js';
 
@@ -40,6 +41,7 @@ export interface UsageEvent {
   latencyMs: number;
   ttftMs: number | undefined;
   status: AttemptRecord['outcome'];
+  /** The error's kind; `server_shutdown` for an attempt the gateway cancelled itself (`storedErrorKind`). */
   errorKind: string | undefined;
   /** Answered from the response cache: `costUsd` is 0 and `savedUsd` what the answer would have cost. */
   cacheHit?: boolean;
@@ -68,6 +70,18 @@ export function utcDay(ts: number): string {
 export function eventId(record: Pick<AttemptRecord, 'startedAt' | 'requestId' | 'attempt' | 'role'>): string {
   const start = Math.max(0, Math.floor(record.startedAt)).toString(16).padStart(12, '0');
   return `${start}:${record.requestId}:${record.attempt}${record.role === 'shadow' ? ':shadow' : ''}`;
+}
+
+/**
+ * What the ledger stores of an attempt's error: its kind, but `server_shutdown` for a cancellation the
+ * runtime made itself at a drain's deadline, which would otherwise read `cancelled` as a client's
+ * leaving does. That cancellation's cause is the 503 its client is told, marked `SERVER_SHUTDOWN_CODE`.
+ */
+export function storedErrorKind(error: GatewayError | undefined): string | undefined {
+  if (error === undefined) return undefined;
+  if (error.kind !== 'cancelled') return error.kind;
+  const cause: unknown = error.cause;
+  return GatewayError.isInstance(cause) && cause.code === SERVER_SHUTDOWN_CODE ? SERVER_SHUTDOWN_CODE : 'cancelled';
 }
 
 /** Builds the ledger event of an attempt record and its cost (for a cache hit: the cost it saved). */
@@ -103,7 +117,7 @@ export function toUsageEvent(record: AttemptRecord, cost: CostResult): UsageEven
     latencyMs: Math.max(0, Math.round(record.latencyMs)),
     ttftMs: record.ttftMs === undefined ? undefined : Math.max(0, Math.round(record.ttftMs)),
     status: record.outcome,
-    errorKind: record.error?.kind,
+    errorKind: storedErrorKind(record.error),
   };
   if (record.quotaHeadroom !== undefined) event.quotaHeadroom = record.quotaHeadroom;
   if (record.cacheHit === true) {

@@ -3,7 +3,7 @@ import type { ServerOptions as HttpServerOptions, Server, ServerResponse } from 
 import { createRequire } from 'node:module';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { Canceller } from '../../core/cancel.js';
-import { GatewayError } from '../../core/errors.js';
+import { GatewayError, SERVER_SHUTDOWN_CODE } from '../../core/errors.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { HttpHandler, HttpResponse } from '../../http/exchange.js';
@@ -48,7 +48,7 @@ const REFUSAL_WINDOW_MS = 200;
  * readiness probe already says `draining`. The request itself is fine and another replica can take it
  * at once; `timeout` would blame a slow upstream, `cancelled` (499) is the client's own leaving.
  */
-const SHUTTING_DOWN = new GatewayError({ kind: 'unavailable', message: 'The server is shutting down; retry the request.' });
+const SHUTTING_DOWN = new GatewayError({ kind: 'unavailable', code: SERVER_SHUTDOWN_CODE, message: 'The server is shutting down; retry the request.' });
 
 /**
  * Why its upstream is aborted: for the gateway, a cancellation like a client's leaving (the attempt is
