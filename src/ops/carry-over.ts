@@ -1,6 +1,7 @@
 import type { DeploymentConfig } from '../config/schema.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { breakerKey, coolingKey, drainKey, upstreamDigest } from '../routing/breaker-sync.js';
+import { carryBreaker } from '../routing/deployment-state.js';
 import type { MemoryStateStore } from '../state/memory.js';
 
 /** How long a reload waits for the new app's first read of a shared store (Redis, the primary's) before it takes traffic. */
@@ -31,11 +32,27 @@ export function carriedKeys(from: readonly DeploymentConfig[], to: readonly Depl
 }
 
 /**
- * Hands `from`'s routing state to `to` before `to` takes traffic: a process-local store's records of the
- * deployments `to` keeps are copied, then `to` reads its store (waiting at most `SYNC_WAIT_MS` for a
- * shared one), so the first request after a reload already sees an open breaker, a cool-down, a drain.
+ * Hands each breaker whose deployment keeps its id and upstream to the next config's, in this process:
+ * with its state, the failures counted toward its thresholds, which no store holds (a deployment that
+ * had failed N-1 times of N is one failure from opening after the reload too). A changed upstream's
+ * breaker starts afresh, as its store keys do.
  */
-export async function carryRoutingState(from: CarriedApp, to: CarriedApp): Promise<void> {
+export function carryBreakers(from: readonly DeploymentConfig[], to: readonly DeploymentConfig[], now: number): void {
+  const before = new Map(from.map((d) => [d.id, d]));
+  for (const d of to) {
+    const old = before.get(d.id);
+    if (old && upstreamDigest(old) === upstreamDigest(d)) carryBreaker(old, d, now);
+  }
+}
+
+/**
+ * Hands `from`'s routing state to `to` before `to` takes traffic: its breakers (`carryBreakers`), a
+ * process-local store's records of the deployments `to` keeps, then `to` reads its store (waiting at
+ * most `SYNC_WAIT_MS` for a shared one), so the first request after a reload already sees an open
+ * breaker, a cool-down, a drain, and the failures counted toward opening one. `now`: the gateways' clock.
+ */
+export async function carryRoutingState(from: CarriedApp, to: CarriedApp, now = Date.now()): Promise<void> {
+  carryBreakers(from.gateway.config.deployments, to.gateway.config.deployments, now);
   if (from.localState && to.localState) from.localState.copyTo(to.localState, carriedKeys(from.gateway.config.deployments, to.gateway.config.deployments));
   let timer: NodeJS.Timeout | undefined;
   const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, SYNC_WAIT_MS)));

@@ -6,8 +6,11 @@ import { createApp, type App } from '../app.js';
 import { resolveConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { silentLogger } from '../core/logger.js';
-import { FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { FakeClock, FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
+import { MemoryStateStore } from '../state/memory.js';
 import { userRequest } from '../testing/canonical.js';
+import { carryRoutingState } from './carry-over.js';
 import { AppHolder } from './reload.js';
 
 const hello = userRequest('chat', 'hi');
@@ -47,6 +50,12 @@ async function tripPrimary(h: AppHolder<App>): Promise<void> {
   providers.get('primary')!.script = () => failure('unavailable', { status: 503 });
   for (let i = 0; i < 3; i += 1) expect((await h.current.gateway.chat({ ...hello })).servedBy.deployment).toBe('secondary');
   expect(primaryOf(h)?.breaker).toMatchObject({ state: 'open', trips: 1 });
+}
+
+/** The primary fails `n` requests in a row, each served by the secondary. */
+async function failPrimary(h: AppHolder<App>, n: number): Promise<void> {
+  providers.get('primary')!.script = () => failure('unavailable', { status: 503 });
+  for (let i = 0; i < n; i += 1) expect((await h.current.gateway.chat({ ...hello })).servedBy.deployment).toBe('secondary');
 }
 
 afterEach(async () => {
@@ -94,6 +103,18 @@ describe('what a config reload carries over', () => {
     expect(primaryOf(h)?.breaker).toMatchObject({ state: 'closed', trips: 0 });
   });
 
+  it('keeps the failures counted toward opening a breaker: two of three before a budget-only reload and one after open it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carry-'));
+    let hardUsd = 100;
+    const h = await serve(configOf(dir, { hardUsd }), () => configOf(dir, { hardUsd }));
+    await failPrimary(h, 2);
+    expect(primaryOf(h)?.breaker.state).toBe('closed');
+    hardUsd = 200;
+    await h.reload();
+    await failPrimary(h, 1);
+    expect(primaryOf(h)?.breaker).toMatchObject({ state: 'open', trips: 1, reason: '3 consecutive failures (unavailable)' });
+  });
+
   it("keeps a 429's cool-down: the primary is left alone until its retry-after ends", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carry-'));
     const h = await serve(configOf(dir, { hardUsd: 100 }), () => configOf(dir, { hardUsd: 200 }));
@@ -131,6 +152,18 @@ describe.skipIf(!REDIS_URL)('what a config reload carries over, the routing stat
     expect(primaryOf(h)?.breaker).toMatchObject({ state: 'open', trips: 1 });
   });
 
+  it('keeps the failures counted toward opening a breaker, which the store does not hold', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carry-'));
+    const redisPrefix = prefix();
+    let hardUsd = 100;
+    const h = await serve(configOf(dir, { hardUsd, redisPrefix }), () => configOf(dir, { hardUsd, redisPrefix }));
+    await failPrimary(h, 2);
+    hardUsd = 200;
+    await h.reload();
+    await failPrimary(h, 1);
+    expect(primaryOf(h)?.breaker).toMatchObject({ state: 'open', trips: 1 });
+  });
+
   it("starts a deployment whose endpoint changed afresh: the shared store's open breaker was the old upstream's", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carry-'));
     const redisPrefix = prefix();
@@ -144,5 +177,82 @@ describe.skipIf(!REDIS_URL)('what a config reload carries over, the routing stat
     expect(primaryOf(h)?.breaker).toMatchObject({ state: 'closed', trips: 0 });
     providers.get('primary')!.script = () => 'ok';
     expect((await h.current.gateway.chat({ ...hello })).servedBy.deployment).toBe('primary');
+  });
+});
+
+describe('the failure window a reload carries (fake clock)', () => {
+  const gateways: Gateway[] = [];
+  afterEach(async () => {
+    await Promise.all(gateways.splice(0).map((g) => g.close()));
+  });
+
+  /** One config's gateway on `clock`, as an app builds it for `serve` (a process-local store); its primary always fails. */
+  function build(clock: FakeClock, primary: Record<string, unknown>, breaker: Record<string, unknown>): { gateway: Gateway; localState: MemoryStateStore } {
+    const localState = new MemoryStateStore(clock);
+    const gateway = createGateway(
+      {
+        deployments: [rawDeployment('primary', primary), rawDeployment('secondary')],
+        groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] }],
+        routing: { max_attempts_per_deployment: 1, breaker: { cool_off_ms: 600_000, ...breaker } },
+      },
+      {
+        clock,
+        stateStore: localState,
+        createProvider: (d) => {
+          const p = new FakeProvider(d.id);
+          if (d.id === 'primary') p.script = () => failure('unavailable', { status: 503 });
+          return p;
+        },
+      },
+    );
+    gateways.push(gateway);
+    return { gateway, localState };
+  }
+  const state = (g: Gateway) => g.status().deployments.find((d) => d.id === 'primary')?.breaker.state;
+  const fail = async (g: Gateway, n: number) => {
+    for (let i = 0; i < n; i += 1) expect((await g.chat({ ...hello })).servedBy.deployment).toBe('secondary');
+  };
+  // Three failures in a row open it; so do 4 requests at an error rate of 75% within 10 s.
+  const byCount = { consecutive_failures: 3 };
+  const byRate = { consecutive_failures: 100, error_rate: 0.75, min_requests: 4, window_ms: 10_000 };
+
+  it('one failure after a reload that kept the upstream opens a breaker two failures had brought to the brink', async () => {
+    const clock = new FakeClock();
+    const before = build(clock, {}, byCount);
+    await fail(before.gateway, 2);
+    clock.advance(5_000);
+    const after = build(clock, {}, byCount);
+    await carryRoutingState(before, after, clock.now());
+    await fail(after.gateway, 1);
+    expect(state(after.gateway)).toBe('open');
+  });
+
+  it('counts afresh after a reload that changed the upstream: its failures were the old endpoint\'s', async () => {
+    const clock = new FakeClock();
+    const before = build(clock, {}, byCount);
+    await fail(before.gateway, 2);
+    const after = build(clock, { endpoint: 'http://127.0.0.1:10/v1' }, byCount);
+    await carryRoutingState(before, after, clock.now());
+    await fail(after.gateway, 2);
+    expect(state(after.gateway)).toBe('closed');
+  });
+
+  it('carries the error-rate window with its times: failures still in it count, those it dropped meanwhile do not', async () => {
+    const clock = new FakeClock();
+    const before = build(clock, {}, byRate);
+    await fail(before.gateway, 3);
+    clock.advance(2_000);
+    const after = build(clock, {}, byRate);
+    await carryRoutingState(before, after, clock.now());
+    await fail(after.gateway, 1);
+    expect(state(after.gateway)).toBe('open');
+
+    const late = build(clock, {}, byRate);
+    const carried = build(clock, {}, byRate);
+    await fail(late.gateway, 3);
+    clock.advance(11_000);
+    await carryRoutingState(late, carried, clock.now());
+    await fail(carried.gateway, 1);
+    expect(state(carried.gateway)).toBe('closed');
   });
 });

@@ -26,6 +26,17 @@ export const breakerKey = (id: string, upstream: string): string => `switchyard:
 /** Store key of one deployment's 429 cool-down: `{ until }`, a wall-clock time in ms. */
 export const coolingKey = (id: string, upstream: string): string => `switchyard:cooling:${id}#${upstream}`;
 
+/**
+ * Where releases before `upstreamDigest` kept a deployment's breaker: by id alone (`#` is no id's, so
+ * it is never a digest key). Read, never written, while replicas of both releases run (a rolling
+ * upgrade), and only where no replica of this release has shared a state under the digest key: see
+ * `suspectFromLegacy` for why what it says is taken as a suspicion, never as the state. Its cool-down
+ * key is not read at all: a 429 costs one quick answer to learn again, while one adopted from another
+ * upstream would refuse a healthy one for its whole retry-after (up to `max_cool_down_ms`). Drop in the
+ * release after this one, when no replica writes it anymore.
+ */
+export const legacyBreakerKey = (id: string): string => `switchyard:breaker:${id}`;
+
 /** Store key of one deployment's drain: a DrainSnapshot, kept until an undrain replaces it. */
 export const drainKey = (id: string): string => `switchyard:drain:${id}`;
 
@@ -44,6 +55,23 @@ export function isBreakerSnapshot(v: JsonValue | undefined): v is BreakerSnapsho
     (v.recoveredAt === null || typeof v.recoveredAt === 'number') &&
     (v.reason === null || typeof v.reason === 'string')
   );
+}
+
+/**
+ * What an earlier release's snapshot (keyed by id alone) says, made safe to act on: it cannot say which
+ * upstream it saw, and during a rollout that also changes the deployment's endpoint it describes the
+ * old one. Adopted as it is, an open breaker there would keep a healthy new upstream out of rotation for
+ * the rest of its cool-off (minutes, when trips grew), the very mix-up the digest keys exist to prevent;
+ * writing our states under it would do the same to the earlier release's replicas, which check nothing.
+ * So only "not closed" is taken, and only by a closed breaker (`CircuitBreaker.suspect`): it goes
+ * half-open, neither its trips, cool-off nor hold are taken, and one trial of this upstream decides.
+ * When the earlier release saw this same upstream down, that is one failed trial instead of
+ * `consecutive_failures` failures on each new replica; when it saw another one, a healthy upstream is
+ * kept out for one trial's length only. Returns the snapshot's `changedAt`, or undefined.
+ */
+function suspectFromLegacy(v: JsonValue | undefined): number | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  return (v.state === 'open' || v.state === 'half-open') && typeof v.changedAt === 'number' ? v.changedAt : undefined;
 }
 
 function isDrainSnapshot(v: JsonValue | undefined): v is JsonValue & DrainSnapshot {
@@ -158,17 +186,27 @@ export class BreakerSync {
 
   private async pull(): Promise<void> {
     const list = [...this.deployments.values()];
-    const values = await this.store.getMany([...list.map((d) => breakerKey(d.id, this.upstream(d.id))), ...list.map((d) => coolingKey(d.id, this.upstream(d.id))), ...list.map((d) => drainKey(d.id))]);
+    const n = list.length;
+    const values = await this.store.getMany([
+      ...list.map((d) => breakerKey(d.id, this.upstream(d.id))),
+      ...list.map((d) => coolingKey(d.id, this.upstream(d.id))),
+      ...list.map((d) => drainKey(d.id)),
+      ...list.map((d) => legacyBreakerKey(d.id)),
+    ]);
     list.forEach((d, i) => {
       const s = values[i];
       if (isBreakerSnapshot(s) && d.state.breaker.adopt(s)) {
         this.options.logger.info({ deployment: d.id, state: s.state, trips: s.trips, reason: s.reason }, 'breaker state adopted from the shared store');
       }
-      const c = values[list.length + i];
+      const since = s === undefined ? suspectFromLegacy(values[3 * n + i]) : undefined;
+      if (since !== undefined && d.state.breaker.suspect(since, 'replicas of an earlier release see it down: one trial decides')) {
+        this.options.logger.info({ deployment: d.id, since }, 'breaker half-open: replicas of an earlier release (keyed by id alone) see the deployment down');
+      }
+      const c = values[n + i];
       if (typeof c === 'object' && c !== null && !Array.isArray(c) && typeof c.until === 'number' && d.state.adoptCooling(c.until)) {
         this.options.logger.info({ deployment: d.id, until: c.until }, 'rate-limit cool-down adopted from the shared store');
       }
-      const drain = values[2 * list.length + i];
+      const drain = values[2 * n + i];
       if (isDrainSnapshot(drain) && d.state.adoptDrain({ drained: drain.drained, at: drain.at, reason: drain.reason })) {
         this.options.logger.info({ deployment: d.id, drained: drain.drained, reason: drain.reason }, 'drain adopted from the shared store');
       }

@@ -277,7 +277,103 @@ describe('CircuitBreaker.adopt (replicas sharing state)', () => {
   });
 });
 
+describe('CircuitBreaker.carryFrom (a reload that kept the upstream)', () => {
+  it('keeps the consecutive failures: two of three before, one after opens it', () => {
+    const before = new CircuitBreaker(config, probation);
+    before.onFailure(0, false, 'unavailable');
+    before.onFailure(1, false, 'unavailable');
+    const after = new CircuitBreaker(config, probation);
+    expect(after.carryFrom(before, 2)).toBe(true);
+    after.onFailure(3, false, 'unavailable');
+    expect(after.current(3)).toBe('open');
+    expect(after.toJSON().reason).toBe('3 consecutive failures (unavailable)');
+  });
+
+  it('keeps the open state, not the hold of the old health checks', () => {
+    const before = new CircuitBreaker(config, probation);
+    before.trip(0, 'health check failed', true);
+    const after = new CircuitBreaker(config, probation);
+    after.carryFrom(before, 10);
+    expect(after.current(10)).toBe('open');
+    expect(after.toJSON().held).toBe(false);
+    expect(after.current(1_000)).toBe('half-open');
+  });
+
+  it('keeps a suspicion a suspicion: its trial succeeding after the reload starts no failback ramp', () => {
+    const before = new CircuitBreaker(config, probation);
+    before.suspect(100, 'seen down elsewhere');
+    const after = new CircuitBreaker(config, probation);
+    after.carryFrom(before, 200);
+    expect(after.acquire(300)).toBe('probe');
+    after.onSuccess(300, true);
+    expect(after.rampShare(300, 0.1)).toBe(1);
+  });
+
+  it('takes nothing over a newer state the new breaker adopted meanwhile (a recovery elsewhere)', () => {
+    const before = new CircuitBreaker(config, probation);
+    before.onFailure(0, false, 'unavailable');
+    before.onFailure(1, false, 'unavailable');
+    const elsewhere = new CircuitBreaker(config, probation);
+    elsewhere.trip(0, 'tripped elsewhere');
+    elsewhere.release(500);
+    // No failback ramp: a single failure while ramping would open it whatever was carried.
+    const after = new CircuitBreaker(config, { failures: 1, rampMs: 0 });
+    after.adopt(elsewhere.toJSON());
+    expect(after.carryFrom(before, 600)).toBe(false);
+    after.onFailure(700, false, 'unavailable');
+    expect(after.current(700)).toBe('closed');
+  });
+});
+
+describe('CircuitBreaker.suspect (replicas of an earlier release, which cannot say which upstream they saw)', () => {
+  it('half-opens a closed breaker: one trial at a time, and its success closes it with no failback ramp', () => {
+    const b = new CircuitBreaker(config, probation);
+    expect(b.suspect(100, 'seen down elsewhere')).toBe(true);
+    expect(b.acquire(200)).toBe('probe');
+    expect(b.acquire(200)).toBeUndefined();
+    b.onSuccess(300, true);
+    expect(b.current(300)).toBe('closed');
+    expect(b.rampShare(300, 0.1)).toBe(1);
+  });
+
+  it("a failed trial opens it with this breaker's first cool-off, whatever trips the suspicion came with", () => {
+    const b = new CircuitBreaker(config, probation);
+    b.suspect(100, 'seen down elsewhere');
+    b.acquire(200);
+    b.onFailure(200, true, 'unavailable');
+    expect(b.toJSON()).toMatchObject({ state: 'open', trips: 1, coolOffMs: 1_000 });
+  });
+
+  it('is neither published nor counted as a transition, and ignored when not newer than the last one or when not closed', () => {
+    const published: unknown[] = [];
+    const b = new CircuitBreaker(config, probation, (s) => published.push(s));
+    b.onFailure(0, false, 'unavailable');
+    b.onFailure(0, false, 'unavailable');
+    b.onFailure(0, false, 'unavailable');
+    expect(b.suspect(1, 'seen down elsewhere')).toBe(false);
+    const c = new CircuitBreaker(config, probation, (s) => published.push(s));
+    expect(c.suspect(5, 'seen down elsewhere')).toBe(true);
+    expect(c.suspect(6, 'seen down elsewhere')).toBe(false);
+    expect(published).toHaveLength(1);
+    expect(c.transitions()['half-open']).toBe(0);
+  });
+});
+
 describe('SlidingWindow', () => {
+  it('carries its counts to another window by their times, whatever its bucket size', () => {
+    const from = new SlidingWindow(1_000, 2, 10);
+    from.add(100, 1, 3);
+    from.add(950, 0, 2);
+    const to = new SlidingWindow(500, 2, 5);
+    from.carryTo(to, 1_000);
+    // The 500 ms window no longer covers 100 ms.
+    expect(to.sum(1_000, 1)).toBe(0);
+    expect(to.sum(1_000, 0)).toBe(2);
+    const same = new SlidingWindow(1_000, 2, 10);
+    from.carryTo(same, 1_000);
+    expect([same.sum(1_000, 0), same.sum(1_000, 1), same.sum(1_200, 1)]).toEqual([2, 3, 0]);
+  });
+
   it('sums events inside the window and drops older buckets', () => {
     const w = new SlidingWindow(1_000, 1, 10);
     w.add(0, 0, 3);

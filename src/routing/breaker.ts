@@ -79,6 +79,8 @@ export class CircuitBreaker {
   private probeRefuted = false;
   /** How the current half-open began: a health probe's success (`trialByProbe`) or the cool-off's end. */
   private byProbe = false;
+  /** The current half-open began as a suspicion (`suspect`): its trial's success is no recovery to ramp from. */
+  private suspected = false;
   private readonly window: SlidingWindow;
   /** Transitions this process made, by the state entered (adopted snapshots do not count). */
   private readonly entered: Record<BreakerState, number> = { closed: 0, open: 0, 'half-open': 0 };
@@ -179,6 +181,7 @@ export class CircuitBreaker {
     const from = this.state;
     this.held = false;
     this.probeRefuted = false;
+    this.suspected = false;
     this.state = 'closed';
     this.trips = 0;
     this.coolOffMs = this.config.cool_off_ms;
@@ -212,6 +215,7 @@ export class CircuitBreaker {
   private halfOpen(at: number, reason: string, byProbe: boolean): void {
     this.state = 'half-open';
     this.byProbe = byProbe;
+    this.suspected = false;
     this.probes = 0;
     this.probeSuccesses = 0;
     this.stamp(at);
@@ -225,6 +229,7 @@ export class CircuitBreaker {
     this.trips = repeat ? this.trips + 1 : 1;
     this.coolOffMs = Math.min(this.config.max_cool_off_ms, this.config.cool_off_ms * this.config.cool_off_multiplier ** (this.trips - 1));
     this.state = 'open';
+    this.suspected = false;
     this.openedAt = now;
     this.reason = reason;
     this.probes = 0;
@@ -237,7 +242,9 @@ export class CircuitBreaker {
     this.probeRefuted = false;
     this.state = 'closed';
     this.consecutive = 0;
-    this.recoveredAt = now;
+    // A suspicion's trial that succeeded found the upstream up: it was never seen down here.
+    if (!this.suspected) this.recoveredAt = now;
+    this.suspected = false;
     this.reason = undefined;
     this.window.reset();
     this.stamp(now);
@@ -281,6 +288,7 @@ export class CircuitBreaker {
     this.reason = s.reason ?? undefined;
     this.changedAt = s.changedAt;
     this.byProbe = false;
+    this.suspected = false;
     if (s.state === 'closed') this.probeRefuted = false;
     this.probes = 0;
     this.probeSuccesses = 0;
@@ -297,6 +305,43 @@ export class CircuitBreaker {
     this.restore({ ...s, held: false });
     // Failures counted before a recovery elsewhere must not re-trip the breaker at once.
     if (s.state === 'closed') this.window.reset();
+    return true;
+  }
+
+  /**
+   * Takes over `from`'s breaker at a reload that kept the deployment's upstream: its state, as the store
+   * would hand it over, and the failures counted toward its thresholds, so a deployment N-1 failures
+   * from opening is still one failure from it. Not `held` (the new app's health checks judge afresh, as
+   * `adopt` lets them) nor trial slots (the old app's trials settle there). Nothing when this breaker
+   * already holds a newer state (another replica's, adopted from the shared store). Returns whether it took it.
+   */
+  carryFrom(from: CircuitBreaker, now: number): boolean {
+    if (from === this || from.changedAt < this.changedAt) return false;
+    this.restore({ ...from.toJSON(), held: false });
+    // What it learnt of this same upstream: a refuted probe, a half-open that is only a suspicion.
+    this.probeRefuted = from.probeRefuted;
+    this.suspected = from.suspected;
+    this.consecutive = from.consecutive;
+    this.window.reset();
+    from.window.carryTo(this.window, now);
+    return true;
+  }
+
+  /**
+   * Replicas that cannot say which upstream they saw (an earlier release, `BreakerSync`) see this
+   * deployment down since `changedAt`: a closed breaker goes half-open, so one trial (not every request
+   * until `consecutive_failures` fail) decides, and a success closes it with no failback ramp. Like an
+   * adopted state, neither published nor counted as a transition. Returns whether it went half-open.
+   */
+  suspect(changedAt: number, reason: string): boolean {
+    if (this.held || this.state !== 'closed' || changedAt <= this.changedAt) return false;
+    this.state = 'half-open';
+    this.byProbe = false;
+    this.suspected = true;
+    this.probes = 0;
+    this.probeSuccesses = 0;
+    this.reason = reason;
+    this.changedAt = changedAt;
     return true;
   }
 

@@ -81,6 +81,24 @@ const EWMA_ALPHA = 0.3;
 const MINUTE = 60_000;
 
 /**
+ * Each configured deployment's live state, by its config object, so a reload can hand a breaker's
+ * failure counts (which no store holds) to the next config's (`carryBreaker`); built once per deployment
+ * and config, never per request, and weak: a retired config's states go with it.
+ */
+const live = new WeakMap<DeploymentConfig, DeploymentState>();
+
+/**
+ * Hands the breaker of the deployment configured as `from` to the one configured as `to`, both live
+ * (`CircuitBreaker.carryFrom`). The caller checks they call one upstream (`upstreamDigest`): counts
+ * of another upstream's failures say nothing of this one. Returns whether anything was carried.
+ */
+export function carryBreaker(from: DeploymentConfig, to: DeploymentConfig, now: number): boolean {
+  const before = live.get(from);
+  const after = live.get(to);
+  return before !== undefined && after !== undefined && after.breaker.carryFrom(before.breaker, now);
+}
+
+/**
  * Everything the router knows about one deployment at run time: breaker, in-flight count, latency
  * (EWMA for routing, a reservoir for percentiles), error counts, provisioned usage, last health check.
  */
@@ -144,6 +162,7 @@ export class DeploymentState {
     if (config.provisioned?.capacity_rpm !== undefined) this.perMinute = new SlidingWindow(MINUTE, 1, 12);
     if (config.quota) this.quota = new QuotaMeter(config.quota, this.others);
     this.shadowCalls = new ShadowLane(config.options);
+    live.set(config, this);
   }
 
   /** This process's own use of the quota and provisioned capacity; undefined when it has neither, or uses none. */

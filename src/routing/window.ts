@@ -61,6 +61,23 @@ export class SlidingWindow {
     return undefined;
   }
 
+  /**
+   * Adds what this window still holds at `now` to `to`, bucket by bucket at its own times: a reload hands
+   * a breaker's counts to the next config's, whose `window_ms` may differ (a bucket `to` no longer
+   * covers is dropped, as time would drop it).
+   */
+  carryTo(to: SlidingWindow, now: number): void {
+    this.advance(now);
+    if (this.head === -1) return;
+    for (let abs = Math.max(0, this.head - this.buckets + 1); abs <= this.head; abs++) {
+      const slot = (abs % this.buckets) * this.series;
+      for (let s = 0; s < this.series && s < to.series; s++) {
+        const n = this.counts[slot + s] as number;
+        if (n !== 0) to.addAt(abs * this.bucketMs, now, s, n);
+      }
+    }
+  }
+
   reset(): void {
     this.counts.fill(0);
   }
