@@ -1,19 +1,28 @@
 import { DEFAULT_CLIENT_RETRY_AFTER_MS, GatewayError } from '../core/errors.js';
+import { echoed } from '../core/json.js';
 import { Stage, type Needs } from './filters.js';
 
-/** Why no deployment of `name` is left, from the filter stage that removed the last candidate. */
-export function filterError(stage: Stage, needs: Needs, name: string, retryInMs: number): GatewayError {
+/**
+ * Why no deployment of `name` is left, from the filter stage that removed the last candidate. `pinned`:
+ * the one deployment the client named (x-switchyard-deployment or as the model), which the message names
+ * rather than saying every deployment of the group is out.
+ */
+export function filterError(stage: Stage, needs: Needs, name: string, retryInMs: number, pinned?: string): GatewayError {
+  const none = pinned === undefined ? `No deployment of '${name}'` : `Deployment '${pinned}'`;
+  const every = pinned === undefined ? `Every deployment of '${name}' is` : `Deployment '${pinned}' is`;
+  const ofEvery = pinned === undefined ? `every deployment of '${name}'` : `deployment '${pinned}'`;
   switch (stage) {
     case Stage.Residency:
       return new GatewayError({
         kind: 'residency_violation',
-        message: `No deployment of '${name}' may serve requests restricted to '${needs.residency}'.`,
+        // The residency is the caller's header, clipped as a model name is.
+        message: `${pinned === undefined ? `${none} may` : `${none} may not`} serve requests restricted to '${echoed(needs.residency, 64)}'.`,
         code: 'residency_violation',
       });
     case Stage.Capabilities:
       return new GatewayError({
         kind: 'invalid_request',
-        message: `No deployment of '${name}' supports ${needs.capabilities.join(', ')}.`,
+        message: pinned === undefined ? `${none} supports ${needs.capabilities.join(', ')}.` : `${none} does not support ${needs.capabilities.join(', ')}.`,
         param: 'model',
         code: 'unsupported_capability',
       });
@@ -22,7 +31,7 @@ export function filterError(stage: Stage, needs: Needs, name: string, retryInMs:
     case Stage.ContextWindow:
       return new GatewayError({
         kind: 'context_window_exceeded',
-        message: `The prompt (about ${needs.promptTokens} tokens) exceeds the context window of every deployment of '${name}'.`,
+        message: `The prompt (about ${needs.promptTokens} tokens) exceeds the context window of ${ofEvery}.`,
         param: 'messages',
         code: 'context_length_exceeded',
       });
@@ -31,20 +40,20 @@ export function filterError(stage: Stage, needs: Needs, name: string, retryInMs:
       // Some (or all) candidates are throttled or at their quota: the client hears when to come back.
       return new GatewayError({
         kind: 'rate_limited',
-        message: `Every deployment of '${name}' is rate-limited or unavailable; retry after the cool-down.`,
+        message: `${every} rate-limited or unavailable; retry after the cool-down.`,
         retryAfterMs: Math.max(0, retryInMs),
       });
     case Stage.Drained:
       return new GatewayError({
         kind: 'no_deployment_available',
-        message: `Every deployment of '${name}' is unavailable (drained).`,
+        message: `${every} unavailable (drained).`,
         retryAfterMs: DEFAULT_CLIENT_RETRY_AFTER_MS,
       });
     case Stage.OutputLimit: {
       const ask = needs.maxTokens;
       return new GatewayError({
         kind: 'invalid_request',
-        message: `${ask?.param} is too large: ${ask?.value}. It exceeds the output limit (max_output_tokens) of every deployment of '${name}'.`,
+        message: `${ask?.param} is too large: ${ask?.value}. It exceeds the output limit (max_output_tokens) of ${ofEvery}.`,
         param: ask?.param,
         code: 'invalid_value',
       });
@@ -52,7 +61,7 @@ export function filterError(stage: Stage, needs: Needs, name: string, retryInMs:
     default:
       return new GatewayError({
         kind: 'no_deployment_available',
-        message: `Every deployment of '${name}' is unavailable (circuit open).`,
+        message: `${every} unavailable (circuit open).`,
         // Breakers held by health checks say no time: the client still gets a hint.
         retryAfterMs: Number.isFinite(retryInMs) ? Math.max(0, retryInMs) : DEFAULT_CLIENT_RETRY_AFTER_MS,
       });

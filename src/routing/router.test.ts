@@ -120,6 +120,21 @@ describe('Router filters', () => {
     expect(() => router.plan({ model: 'coding', override: 'claude-bedrock', needs: needs({ residency: 'eu' }) })).toThrow(expect.objectContaining({ kind: 'residency_violation' }));
   });
 
+  it('names the pinned deployment, not every deployment of the group, when it alone is refused; a residency is echoed cut to 64 characters', () => {
+    const { router, state, clock } = setup(taskConfig);
+    state('gpt4o-azure').setDrained(clock.now(), true, 'maintenance');
+    expect(() => router.plan({ model: 'coding', override: 'gpt4o-azure', needs: needs() })).toThrow(
+      expect.objectContaining({ kind: 'no_deployment_available', message: "Deployment 'gpt4o-azure' is unavailable (drained)." }),
+    );
+    expect(() => router.plan({ model: 'coding', override: 'claude-bedrock', needs: needs({ residency: 'eu' }) })).toThrow(
+      expect.objectContaining({ kind: 'residency_violation', message: "Deployment 'claude-bedrock' may not serve requests restricted to 'eu'." }),
+    );
+    const residency = 'r'.repeat(3_000);
+    expect(() => router.plan({ model: 'coding', needs: needs({ residency }) })).toThrow(
+      expect.objectContaining({ kind: 'residency_violation', message: `No deployment of 'coding' may serve requests restricted to '${'r'.repeat(64)}…'.` }),
+    );
+  });
+
   it('residency also binds special fallbacks', () => {
     const { router } = setup({
       ...taskConfig,

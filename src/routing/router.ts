@@ -278,7 +278,7 @@ export class Router {
     const d = this.deployments.get(req.override as string);
     if (!d || !group.members.some((m) => m.id === d.id)) throw badOverride(req);
     // An explicit choice is still bound by residency and capabilities; only health is waived.
-    return { group, deployments: this.filter([d], req.needs, this.options.now(), false, req.model), pinned: true };
+    return { group, deployments: this.filter([d], req.needs, this.options.now(), false, req.model, d.id), pinned: true };
   }
 
   /**
@@ -307,10 +307,11 @@ export class Router {
     }
     if (req.override !== undefined && req.override !== d.id) throw badOverride(req);
     const group = route.group === undefined ? undefined : this.groups.get(route.group);
-    return { group, deployments: this.filter([d], req.needs, this.options.now(), false, req.model), pinned: true };
+    return { group, deployments: this.filter([d], req.needs, this.options.now(), false, req.model, d.id), pinned: true };
   }
 
-  private filter(list: readonly Deployment[], needs: Needs, now: number, health: boolean, model: string): Deployment[] {
+  /** `pinned`: the list is the one deployment the client named, which a refusal names. */
+  private filter(list: readonly Deployment[], needs: Needs, now: number, health: boolean, model: string, pinned?: string): Deployment[] {
     const out: Deployment[] = [];
     let furthest: Stage = Stage.Residency;
     let retryAt = Number.POSITIVE_INFINITY;
@@ -322,7 +323,7 @@ export class Router {
         retryAt = Math.min(retryAt, availableAt(d, stage, now) ?? retryAt);
       }
     }
-    if (out.length === 0) throw filterError(furthest, needs, model, retryAt - now);
+    if (out.length === 0) throw filterError(furthest, needs, model, retryAt - now, pinned);
     return out;
   }
 
