@@ -93,7 +93,12 @@ describe('tenant isolation on a shared gateway, through the server', () => {
     const blueVirtualId = seen.find((k) => virtual.blue.startsWith(`sy-${k}-`));
     expect(blueVirtualId).toBeDefined();
     for (const [key, own] of [[BLUE, 'blue'], [virtual.blue, blueVirtualId]] as const) {
-      for (const query of ['group_by=key,team', 'group_by=key&key=red', 'group_by=key,team&team=red&filter=key:red', 'group_by=tag:key,user']) {
+      // A filter the route does not take is refused outright (400, nothing read), never applied or ignored.
+      for (const query of ['group_by=key&key=red', 'group_by=key,team&team=red&filter=key:red']) {
+        const refused = await get(server.url, `/v1/switchyard/usage?${query}`, key);
+        expect([refused.status, (refused.json.error as { code?: string } | undefined)?.code]).toEqual([400, 'invalid_usage_query']);
+      }
+      for (const query of ['group_by=key,team', 'group_by=tag:key,user']) {
         const usage = await get(server.url, `/v1/switchyard/usage?${query}`, key);
         expect(usage.status).toBe(200);
         const rows = usage.json.data as Array<{ keys: Record<string, string | null> }>;
