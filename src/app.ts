@@ -12,7 +12,7 @@ import type { HandlerOptions } from './http/handler.js';
 import type { Route } from './http/route.js';
 import { createStatusRoute } from './http/status-route.js';
 import { createUsageRoute, type UsageQueryCounts } from './http/usage-route.js';
-import { createBudgetsRoute } from './http/budgets-route.js';
+import { createBudgetOverrideRoutes, createBudgetsRoute } from './http/budgets-route.js';
 import { createAuthenticator } from './http/auth.js';
 import { createBrowserGuard } from './http/browser-guard.js';
 import type { Governance } from './governance/index.js';
@@ -158,6 +158,8 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
     createUsageRoute(ledger.store, Date.now, logger, { perCaller: config.ledger.usage_queries_per_caller, max: config.ledger.usage_queries_max, counts: options.usageQueries }),
     createBudgetsRoute(ledger.budgets, logger),
     ...createAdminRoutes(admin, { audit: governance.audit, logger }),
+    // Admin only; kept in the budget state, so a reload's next app (or another replica) enforces them too.
+    ...createBudgetOverrideRoutes({ guard: () => ledger.budgets, audit: () => (admin.audit ? admin.audit() : governance.audit), logger }),
     ...governance.routes,
     ...createDashboardRoutes({ gateway: liveStatus, ledger }, config.dashboard),
   ];

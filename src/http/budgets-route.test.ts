@@ -7,6 +7,7 @@ import { GatewayError } from '../core/errors.js';
 import { makeUsage } from '../core/types.js';
 import { admissionRequest, attempt } from '../ledger/testing/fixtures.js';
 import type { BudgetReadout } from '../ledger/budgets/readout.js';
+import type { AuditEntry } from '../governance/audit/chain.js';
 import type { HttpResponse } from './exchange.js';
 import { createHttpHandler } from './handler.js';
 
@@ -54,6 +55,22 @@ async function get(app: App, key: string | undefined, query = ''): Promise<{ res
   return { res, body: JSON.parse(Buffer.from(res.body as Uint8Array).toString('utf8')) as Record<string, unknown> };
 }
 
+/** Calls the override routes (`/v1/switchyard/budgets/overrides`) as `key`. */
+async function overrides(app: App, key: string, method: 'GET' | 'POST' | 'DELETE', body?: unknown, query = ''): Promise<{ status: number; body: Record<string, unknown> }> {
+  const bytes = body === undefined ? undefined : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
+  const res = await createHttpHandler(app.gateway, app.handlerOptions)({ method, path: '/v1/switchyard/budgets/overrides', query, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: bytes, signal: NEVER_CANCELLED });
+  return { status: res.status, body: JSON.parse(Buffer.from(res.body as Uint8Array).toString('utf8')) as Record<string, unknown> };
+}
+
+/** What the audit log holds of the budget overrides. */
+async function overrideAudit(app: App): Promise<AuditEntry[]> {
+  const all: AuditEntry[] = [];
+  for await (const page of app.governance.audit?.entries() ?? []) all.push(...page);
+  return all.filter((e) => e.action.startsWith('budget.override'));
+}
+
+const RAISE = { budget: 'team-daily', value: 'research', hard_usd: 0.002, expires_in_minutes: 60, reason: 'incident 42: research backfill' };
+
 const budgets = (body: Record<string, unknown>) => body.budgets as BudgetReadout[];
 const budget = (body: Record<string, unknown>, name: string) => budgets(body).find((b) => b.name === name);
 
@@ -73,7 +90,7 @@ function routeSpecs(open: () => Promise<App>) {
     const { res, body } = await get(app, KEYS.admin);
     expect(res.status).toBe(200);
     expect(budget(body, 'team-daily')).toMatchObject({ hardUsd: 0.001, counters: [{ scope: 'team=research', value: 'research', spentUsd: ESTIMATE, reservedUsd: ESTIMATE, remainingUsd: 0.0001, periodStart: '2025-06-15T00:00:00.000Z', resetsAt: '2025-06-16T00:00:00.000Z', refusing: false }] });
-    expect(budget(body, 'org-daily')?.counters).toEqual([{ scope: 'global', value: null, spentUsd: ESTIMATE, reservedUsd: ESTIMATE, remainingUsd: 4.9991, periodStart: '2025-06-15T00:00:00.000Z', resetsAt: '2025-06-16T00:00:00.000Z', refusing: false }]);
+    expect(budget(body, 'org-daily')?.counters).toEqual([{ scope: 'global', value: null, spentUsd: ESTIMATE, reservedUsd: ESTIMATE, remainingUsd: 4.9991, periodStart: '2025-06-15T00:00:00.000Z', resetsAt: '2025-06-16T00:00:00.000Z', refusing: false, override: null }]);
     expect(budget(body, 'research-monthly')).toMatchObject({ hardUsd: null, softUsd: 0.5, counters: [{ remainingUsd: null, periodStart: '2025-06-01T00:00:00.000Z', resetsAt: '2025-07-01T00:00:00.000Z', refusing: false }] });
   });
 
@@ -100,6 +117,38 @@ function routeSpecs(open: () => Promise<App>) {
     expect(budget(search, 'team-daily')?.counters.map((c) => c.value)).toEqual(['search']);
     expect(budgets((await get(app, KEYS.search, 'budget=research-monthly')).body)).toEqual([]);
     expect(budgets((await get(app, KEYS.search, 'budget=team-daily&value=research')).body)).toEqual([]);
+  });
+
+  it('lets on-call raise a team\'s hard limit until an expiry: refused requests pass, the readout says until when, and it ends by itself', async () => {
+    for (const id of ['r1', 'r2', 'r3']) await request(app, id, 'research');
+    await expect(request(app, 'r4', 'research')).rejects.toMatchObject({ kind: 'budget_exceeded' });
+    const set = await overrides(app, KEYS.admin, 'POST', RAISE);
+    expect(set).toEqual({ status: 200, body: { object: 'switchyard.budget_override', budget: 'team-daily', value: 'research', hardUsd: 0.002, softUsd: null, expiresAt: '2025-06-15T13:00:00.000Z', setAt: '2025-06-15T12:00:00.000Z', by: 'key:admin', reason: RAISE.reason, replaced: null } });
+    await request(app, 'r5', 'research');
+    const readout = budget((await get(app, KEYS.admin, 'budget=team-daily&value=research')).body, 'team-daily');
+    expect(readout).toMatchObject({ hardUsd: 0.001, counters: [{ value: 'research', spentUsd: 0.0018, remainingUsd: 0.0002, refusing: false, override: { hardUsd: 0.002, softUsd: null, expiresAt: '2025-06-15T13:00:00.000Z' } }] });
+    // The team's own key sees the limit in force on its counter too; the other team's counter keeps the config's.
+    expect(budget((await get(app, KEYS.research)).body, 'team-daily')?.counters[0]?.override).toMatchObject({ hardUsd: 0.002 });
+    await request(app, 's1', 'search');
+    await request(app, 's2', 'search');
+    await request(app, 's3', 'search');
+    await expect(request(app, 's4', 'search')).rejects.toMatchObject({ kind: 'budget_exceeded' });
+    expect((await overrides(app, KEYS.admin, 'GET')).body).toMatchObject({ overrides: [{ budget: 'team-daily', value: 'research', hardUsd: 0.002, by: 'key:admin', reason: RAISE.reason }] });
+    vi.setSystemTime(NOW + 3_600_000);
+    await expect(request(app, 'r6', 'research')).rejects.toMatchObject({ kind: 'budget_exceeded' });
+    expect(budget((await get(app, KEYS.admin, 'budget=team-daily&value=research')).body, 'team-daily')?.counters[0]).toMatchObject({ refusing: true, override: null });
+    expect((await overrides(app, KEYS.admin, 'GET')).body).toEqual({ object: 'switchyard.budget_overrides', overrides: [] });
+  });
+
+  it('names the override in the 429 it refuses with, and gives the budget its own limit back once removed', async () => {
+    await overrides(app, KEYS.admin, 'POST', { ...RAISE, hard_usd: 0.0009, soft_usd: 0.0005 });
+    for (const id of ['r1', 'r2']) await request(app, id, 'research');
+    const refused = await request(app, 'r3', 'research').catch((err: unknown) => err);
+    expect(GatewayError.isInstance(refused) && refused.message).toContain('temporarily overridden hard limit of $0.0009');
+    const removed = await overrides(app, KEYS.admin, 'DELETE', undefined, 'budget=team-daily&value=research');
+    expect(removed).toMatchObject({ status: 200, body: { hardUsd: 0.0009, softUsd: 0.0005, removed: true } });
+    await request(app, 'r3', 'research');
+    expect((await overrides(app, KEYS.admin, 'DELETE', undefined, 'budget=team-daily&value=research')).status).toBe(404);
   });
 
   it('reads an admin a counter no request touched yet by its per value', async () => {
@@ -142,6 +191,82 @@ describe('GET /v1/switchyard/budgets on budgets in memory', () => {
     }
   });
 
+  it('audits every override set and removed: who, which budget, the limits before and after, expiry and reason', async () => {
+    const app = await createApp(config());
+    try {
+      await overrides(app, KEYS.admin, 'POST', RAISE);
+      await overrides(app, KEYS.admin, 'POST', { budget: 'team-daily', value: 'research', hard_usd: 0.003, expires_at: '2025-06-16T12:00:00Z', reason: 'still backfilling' });
+      await overrides(app, KEYS.admin, 'DELETE', undefined, 'budget=team-daily&value=research');
+      await expect.poll(async () => (await overrideAudit(app)).length, { timeout: 2_000 }).toBe(3);
+      expect((await overrideAudit(app)).map(({ actor, action, subject, details }) => ({ actor, action, subject, details }))).toEqual([
+        { actor: 'key:admin', action: 'budget.override_set', subject: 'budget:team-daily|research', details: { budget: 'team-daily', value: 'research', old: null, new: { hardUsd: 0.002, softUsd: null, expiresAt: '2025-06-15T13:00:00.000Z', reason: RAISE.reason } } },
+        { actor: 'key:admin', action: 'budget.override_set', subject: 'budget:team-daily|research', details: { budget: 'team-daily', value: 'research', old: { hardUsd: 0.002, softUsd: null, expiresAt: '2025-06-15T13:00:00.000Z', reason: RAISE.reason }, new: { hardUsd: 0.003, softUsd: null, expiresAt: '2025-06-16T12:00:00.000Z', reason: 'still backfilling' } } },
+        { actor: 'key:admin', action: 'budget.override_removed', subject: 'budget:team-daily|research', details: { budget: 'team-daily', value: 'research', old: { hardUsd: 0.003, softUsd: null, expiresAt: '2025-06-16T12:00:00.000Z', reason: 'still backfilling' }, new: null } },
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses a bad override with a 400 naming the field, an unknown budget with a 404 and a non-admin key with a 403, changing nothing', async () => {
+    const app = await createApp(config());
+    try {
+      const cases: Array<[unknown, number, string | null]> = [
+        [{ ...RAISE, colour: 'red' }, 400, null],
+        [{ ...RAISE, hard_usd: 'lots' }, 400, 'hard_usd'],
+        [{ ...RAISE, hard_usd: -1 }, 400, 'hard_usd'],
+        [{ ...RAISE, soft_usd: 0 }, 400, 'soft_usd'],
+        [{ ...RAISE, expires_in_minutes: 7 * 24 * 60 + 1 }, 400, 'expires_in_minutes'],
+        [{ ...RAISE, expires_in_minutes: undefined, expires_at: '2025-06-23T12:00:01Z' }, 400, 'expires_at'],
+        [{ ...RAISE, expires_in_minutes: undefined, expires_at: '2025-06-15T11:00:00Z' }, 400, 'expires_at'],
+        [{ ...RAISE, expires_in_minutes: undefined }, 400, 'expires_at'],
+        [{ ...RAISE, expires_at: '2025-06-15T13:00:00Z' }, 400, 'expires_at'],
+        [{ ...RAISE, reason: ' ' }, 400, 'reason'],
+        [{ ...RAISE, value: undefined }, 400, 'value'],
+        [{ ...RAISE, budget: 'org-daily' }, 400, 'value'],
+        [{ ...RAISE, budget: 'no-such-budget' }, 404, 'budget'],
+        ['{"budget": ', 400, null],
+        [undefined, 400, null],
+      ];
+      for (const [body, status, param] of cases) {
+        const res = await overrides(app, KEYS.admin, 'POST', body);
+        expect(res.status, JSON.stringify(body)).toBe(status);
+        expect((res.body.error as Record<string, unknown>).param ?? null, JSON.stringify(body)).toBe(param);
+      }
+      expect((await overrides(app, KEYS.research, 'POST', RAISE)).status).toBe(403);
+      expect((await overrides(app, KEYS.research, 'GET')).status).toBe(403);
+      expect((await overrides(app, KEYS.research, 'DELETE', undefined, 'budget=team-daily&value=research')).status).toBe(403);
+      expect((await overrides(app, KEYS.admin, 'DELETE', undefined, 'budget=nope')).status).toBe(404);
+      expect((await overrides(app, KEYS.admin, 'DELETE', undefined, 'value=research')).status).toBe(400);
+      expect((await overrides(app, KEYS.admin, 'GET', undefined, 'budget=team-daily')).status).toBe(400);
+      expect((await overrides(app, KEYS.admin, 'GET')).body).toEqual({ object: 'switchyard.budget_overrides', overrides: [] });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('counts every budget_exceeded refusal per config budget in switchyard_budget_refusals_total, each at 0 before its first', async () => {
+    const app = await createApp(config());
+    try {
+      const scrape = async () => {
+        const res = await createHttpHandler(app.gateway, app.handlerOptions)({ method: 'GET', path: '/metrics', query: '', headers: { authorization: `Bearer ${KEYS.admin}` }, body: undefined, signal: NEVER_CANCELLED });
+        expect(res.status).toBe(200);
+        const text = typeof res.body === 'string' ? res.body : Buffer.from(res.body as Uint8Array).toString('utf8');
+        return text.split('\n').filter((line) => line.startsWith('switchyard_budget_refusals_total'));
+      };
+      expect((await scrape()).sort()).toEqual(['switchyard_budget_refusals_total{budget="org-daily"} 0', 'switchyard_budget_refusals_total{budget="research-monthly"} 0', 'switchyard_budget_refusals_total{budget="team-daily"} 0']);
+      for (const id of ['r1', 'r2', 'r3']) await request(app, id, 'research');
+      for (const id of ['r4', 'r5']) await expect(request(app, id, 'research')).rejects.toMatchObject({ kind: 'budget_exceeded' });
+      for (const id of ['s1', 's2', 's3']) await request(app, id, 'search');
+      await expect(request(app, 's4', 'search')).rejects.toMatchObject({ kind: 'budget_exceeded' });
+      // One series per budget, however many teams it refused: never a label per `per` value.
+      expect(await scrape()).toContain('switchyard_budget_refusals_total{budget="team-daily"} 3');
+      expect(await scrape()).toContain('switchyard_budget_refusals_total{budget="org-daily"} 0');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('answers an empty list when no budget is configured', async () => {
     const app = await createApp(config({ budgets: { limits: [] } }));
     try {
@@ -170,6 +295,20 @@ if (REDIS_URL) {
       await admin.quit();
     });
     routeSpecs(() => createApp(redisConfig()));
+
+    it('enforces an override set through one replica on another, which also reads it', async () => {
+      const [one, two] = await Promise.all([createApp(redisConfig()), createApp(redisConfig())]);
+      try {
+        for (const id of ['x1', 'x2', 'x3']) await request(two as App, id, 'research');
+        await expect(request(two as App, 'x4', 'research')).rejects.toMatchObject({ kind: 'budget_exceeded' });
+        expect((await overrides(one as App, KEYS.admin, 'POST', RAISE)).status).toBe(200);
+        await request(two as App, 'x5', 'research');
+        expect(budget((await get(two as App, KEYS.admin, 'budget=team-daily&value=research')).body, 'team-daily')?.counters[0]?.override).toMatchObject({ hardUsd: 0.002 });
+      } finally {
+        await one?.close();
+        await two?.close();
+      }
+    });
 
     it('reads on one replica the counters another replica spent and reserved', async () => {
       const [one, two] = await Promise.all([createApp(redisConfig()), createApp(redisConfig())]);

@@ -1,10 +1,15 @@
 import { DEFAULT_CLIENT_RETRY_AFTER_MS, GatewayError } from '../core/errors.js';
 import { errorMessage } from '../core/error-trace.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import type { AuditLog } from '../governance/audit/log.js';
 import type { BudgetGuard } from '../ledger/budgets/guard.js';
+import { configBudget, overrideOf, overrideValue, overrideView, parseOverrideRequest } from '../ledger/budgets/overrides.js';
 import { readBudgets, type BudgetReadRequest } from '../ledger/budgets/readout.js';
+import type { BudgetOverride } from '../ledger/budgets/state.js';
+import { auditActor, requireAdmin } from './auth.js';
+import { parseJson } from './body.js';
 import { privateJsonResponse } from './respond.js';
-import type { Route } from './route.js';
+import type { Route, RouteContext } from './route.js';
 
 /** The query parameters the route reads; any other is a 400 (a typo must not widen or silently ignore a filter). */
 const PARAMS = new Set(['budget', 'value']);
@@ -60,4 +65,96 @@ export function createBudgetsRoute(guard: BudgetGuard | undefined, logger: Logge
       }
     },
   };
+}
+
+/** What the override routes need of the running process, read per request: a reload replaces both. */
+export interface BudgetOverrideTarget {
+  /** The guard of the gateway serving now; undefined when it enforces no budget. */
+  guard(): BudgetGuard | undefined;
+  /** Where admin actions are recorded; undefined without an audit log (the operator log line is the record). */
+  audit(): AuditLog | undefined;
+  logger: Logger;
+  now?: () => number;
+}
+
+const OVERRIDES_PATH = '/v1/switchyard/budgets/overrides';
+
+/**
+ * The on-call's temporary budget overrides, admin keys only: GET lists the unexpired ones; POST `{ budget,
+ * value?, hard_usd, soft_usd?, expires_at | expires_in_minutes, reason }` sets one (at most 7 days);
+ * DELETE `?budget=&value=` removes one. Held in the budget state, so every replica and worker enforces
+ * them; each set and removal is audited (`budget.override_set`, `budget.override_removed`).
+ */
+export function createBudgetOverrideRoutes(target: BudgetOverrideTarget): Route[] {
+  const now = target.now ?? Date.now;
+  return [
+    {
+      method: 'GET',
+      path: OVERRIDES_PATH,
+      handle: async (ctx) => {
+        requireAdmin(ctx.caller);
+        if ([...ctx.query.keys()].length > 0) throw badQuery(undefined, 'this route takes no query parameters');
+        const overrides = await onState(target, (guard) => guard.readable().state.overrides());
+        return privateJsonResponse(200, { object: 'switchyard.budget_overrides', overrides: overrides.map(overrideView) });
+      },
+    },
+    {
+      method: 'POST',
+      path: OVERRIDES_PATH,
+      handle: async (ctx) => {
+        requireAdmin(ctx.caller);
+        const bytes = await ctx.body();
+        const req = parseOverrideRequest(bytes.byteLength > 0 ? parseJson(bytes) : undefined);
+        const guard = target.guard();
+        const override = overrideOf(req, configBudget(guard, req.budget), auditActor(ctx.caller), now());
+        const old = await onState(target, (g) => g.readable().state.setOverride(override));
+        await audited(target, ctx, 'budget.override_set', override, old, override);
+        return privateJsonResponse(200, { object: 'switchyard.budget_override', ...overrideView(override), replaced: old ? overrideView(old) : null });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: OVERRIDES_PATH,
+      handle: async (ctx) => {
+        requireAdmin(ctx.caller);
+        const { budget, value } = parseQuery(ctx.query);
+        if (budget === undefined) throw badQuery('budget', 'required: the budget whose override to remove');
+        const b = configBudget(target.guard(), budget);
+        const counterValue = overrideValue(b, value);
+        const old = await onState(target, (g) => g.readable().state.removeOverride(b.name, counterValue));
+        if (!old) throw new GatewayError({ kind: 'not_found', status: 404, code: 'no_budget_override', message: 'That budget (and value) has no override in force.' });
+        await audited(target, ctx, 'budget.override_removed', old, old, undefined);
+        return privateJsonResponse(200, { object: 'switchyard.budget_override', ...overrideView(old), removed: true });
+      },
+    },
+  ];
+}
+
+/** Runs `fn` on the serving guard's state; an unreadable state is a 503, never a 500. */
+async function onState<T>(target: BudgetOverrideTarget, fn: (guard: BudgetGuard) => Promise<T>): Promise<T> {
+  const guard = target.guard();
+  if (!guard) throw new GatewayError({ kind: 'not_found', status: 404, code: 'unknown_budget', message: 'This gateway enforces no budget.' });
+  try {
+    return await fn(guard);
+  } catch (err) {
+    if (GatewayError.isInstance(err)) throw err;
+    target.logger.warn({ err: errorMessage(err) }, 'budget override failed: the budget state cannot be reached');
+    throw new GatewayError({ kind: 'unavailable', code: 'budget_state_unavailable', message: 'The budget state cannot be reached right now; try again shortly.', retryAfterMs: DEFAULT_CLIENT_RETRY_AFTER_MS, cause: err });
+  }
+}
+
+/**
+ * The audit entry of a set or removal: who, the budget and value, the limits before and after (`null`
+ * for the config's) and the expiry and reason. Written after the change, like every admin action: a
+ * failed append is logged, never turned into an error for a change already in force.
+ */
+async function audited(target: BudgetOverrideTarget, ctx: RouteContext, action: string, subject: BudgetOverride, old: BudgetOverride | undefined, set: BudgetOverride | undefined): Promise<void> {
+  const limits = (o: BudgetOverride | undefined) => (o ? { hardUsd: o.hardUsd, softUsd: o.softUsd ?? null, expiresAt: new Date(o.expiresAt).toISOString(), reason: o.reason } : null);
+  const details = { budget: subject.budget, value: subject.value === '*' ? null : subject.value, old: limits(old), new: limits(set) };
+  const id = subject.value === '*' ? subject.budget : `${subject.budget}|${subject.value}`;
+  const log = target.audit();
+  // Without an audit log, the operator's log line is the record, as for the other admin actions.
+  target.logger.warn({ audit: true, actor: auditActor(ctx.caller), action, ...details }, `budget override ${action === 'budget.override_set' ? 'set' : 'removed'}`);
+  if (!log) return;
+  await log.append({ actor: auditActor(ctx.caller), action, subject: `budget:${id}`, details }).catch((err: unknown) => target.logger.error({ err: errorMessage(err), action, subject: `budget:${id}` }, 'audit append failed'));
 }

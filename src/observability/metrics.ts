@@ -56,6 +56,19 @@ export class GatewayMetrics implements AttemptObserver {
     for (const budget of options.softLimitBudgets ?? []) this.softLimits.inc({ budget }, 0);
     // Exported (empty) before a budget source is watched, so dashboards and alerts always find them.
     registerBudgetCollectors(this.registry, () => this.budgetSnapshot ?? this.readBudgets());
+    const budgets = (): Promise<readonly BudgetSpend[]> => this.budgetSnapshot ?? this.readBudgets();
+    new Counter({
+      name: 'switchyard_budget_refusals_total',
+      help: 'Requests refused with budget_exceeded, by config budget (the guard counts them; a virtual key\'s budget is not a label).',
+      labelNames: ['budget'],
+      registers: [this.registry],
+      // The guard's running totals, read at scrape time: the refusal itself pays nothing for the metric.
+      async collect() {
+        const rows = await budgets();
+        this.reset();
+        for (const b of rows) if (b.refusals !== undefined) this.inc({ budget: b.budget }, b.refusals);
+      },
+    });
     this.process = new ProcessMetrics(this.registry);
   }
 

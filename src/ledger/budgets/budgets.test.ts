@@ -280,10 +280,12 @@ describe('budgets', () => {
       { now: () => clock },
     );
     const guard = ledger.admission as BudgetGuard;
-    // Before any request: the config's budgets without `per` with their limit, no spend held yet.
+    // Before any request: the config's budgets without `per` with their limit, no spend held yet; each
+    // config budget's refusals (none yet), a `per` budget's on a row with no figures until it has a counter.
     expect(await guard.spending()).toEqual([
-      { budget: 'global', period: 'daily', scope: 'global', spentUsd: undefined, limitUsd: 1 },
-      { budget: 'research', period: 'monthly', scope: 'team=research', spentUsd: undefined, limitUsd: undefined },
+      { budget: 'global', period: 'daily', scope: 'global', spentUsd: undefined, limitUsd: 1, refusals: 0 },
+      { budget: 'research', period: 'monthly', scope: 'team=research', spentUsd: undefined, limitUsd: undefined, refusals: 0 },
+      { budget: 'per-key', period: 'daily', scope: '', spentUsd: undefined, limitUsd: undefined, refusals: 0 },
     ]);
     const ticket = await ledger.admission.admit(request('a'));
     ledger.observer.onAttempt(attempt({ requestId: 'a', deployment: 'oai', provider: 'openai-compatible', startedAt: NOW, usage: makeUsage({ prompt: 1000, completion: 500 }) }));
@@ -298,6 +300,7 @@ describe('budgets', () => {
     expect((await guard.spending()).map((b) => [b.budget, b.spentUsd])).toEqual([
       ['global', undefined],
       ['research', ESTIMATE],
+      ['per-key', undefined],
     ]);
     await ledger.close();
   });

@@ -25,7 +25,7 @@ export function budgetWarnings(config: BudgetWarningsConfig): ConfigProblem[] {
 }
 
 /** The front doors, the `ingress` values (`satisfies`: a door added to `IngressName` must be added here). */
-const DOORS = Object.keys({ 'openai-chat': true, 'openai-responses': true, 'anthropic-messages': true } satisfies Record<IngressName, true>);
+export const DOORS = Object.keys({ 'openai-chat': true, 'openai-responses': true, 'anthropic-messages': true } satisfies Record<IngressName, true>);
 
 /** The tags the gateway sets itself: three from the key's fields (`http/auth.ts`, the KeyStore), and the door. */
 const GATEWAY_TAGS = ['key', 'team', 'user', 'ingress'] as const;

@@ -4,7 +4,7 @@ import { HeldWrites } from '../../core/held-writes.js';
 import type { Logger } from '../../core/logger.js';
 import type { BudgetConfig, BudgetsConfig } from '../config.js';
 import { periodEnd, periodStart } from './period.js';
-import type { BudgetState, CounterRef, ReserveResult } from './state.js';
+import { overrideKey, type BudgetState, type CounterRef, type OverriddenLimits, type ReserveResult } from './state.js';
 import type { OwnedPart } from '../../state/owner-lease.js';
 import { errorMessage } from '../../core/error-trace.js';
 
@@ -15,8 +15,13 @@ export interface BudgetSpend {
   /** `global`, or the matched tags and the `per` value (`team=research, key=k1`). */
   scope: string;
   spentUsd: number | undefined;
-  /** The hard limit; undefined for a budget with a soft limit only. */
+  /** The hard limit (an unexpired override's, when one applies); undefined for a budget with a soft limit only. */
   limitUsd: number | undefined;
+  /**
+   * Requests this process refused on the budget since it started, any counter of it; on one entry per
+   * config budget (a virtual key's budget names its key: never a metric label), undefined on the others.
+   */
+  refusals?: number;
 }
 
 /** What a soft-limit notice says; also the webhook's JSON body. */
@@ -61,6 +66,8 @@ interface Reservation {
   since: number[];
   /** The replica's Redis lease it is recorded under (`OwnedPart`). */
   owner: string | undefined;
+  /** Overrides' limits by counter, when one applied at admission (`ReserveResult.limits`). */
+  limits: Array<OverriddenLimits | undefined> | undefined;
 }
 
 /**
@@ -135,9 +142,12 @@ export class BudgetGuard implements AdmissionControl {
   private readonly now: () => number;
   /** Releases and settlements the state could not take while down, written before the next reservation. */
   private readonly writes: HeldWrites;
+  /** Refusals per config budget since this process started (`BudgetSpend.refusals`). */
+  private readonly refusals: Map<string, number>;
 
   constructor(private readonly o: BudgetGuardOptions) {
     this.now = o.now ?? Date.now;
+    this.refusals = new Map(o.config.limits.map((b) => [b.name, 0]));
     this.writes = new HeldWrites((err) => o.logger.warn({ err: errorMessage(err) }, 'budget release or settle failed'));
   }
 
@@ -193,7 +203,7 @@ export class BudgetGuard implements AdmissionControl {
       if (this.seeded.delete(ref.counter)) void this.seedOne(ref);
     }
     if (!result.ok) throw this.refusal(refs[result.refused] as CounterRef, result, now);
-    const reservation: Reservation = { refs, remaining: amount, since: result.since, owner: result.owner };
+    const reservation: Reservation = { refs, remaining: amount, since: result.since, owner: result.owner, limits: result.limits };
     this.reservations.set(request.requestId, reservation);
     let released = false;
     return {
@@ -233,11 +243,13 @@ export class BudgetGuard implements AdmissionControl {
     // time (the attempt's start, by which a seed sums the rows before the counter's `since`) is earlier.
     const bookedAt = attempt.startedAt;
     const booked = refs;
+    // An override's soft limit is known from the admission's reservation on the counters it reserved.
+    const limits = fromReserved ? reservation?.limits : undefined;
     this.writes.write(async (replayed) => {
       const spent = await this.o.state.settle(booked, cost, fromReserved, replayed ? bookedAt : undefined);
       booked.forEach((ref, i) => {
         const s = spent[i];
-        if (s !== undefined) this.checkSoft(ref, s);
+        if (s !== undefined) this.checkSoft(ref, s, limits?.[i]?.softUsd);
       });
     });
   }
@@ -290,11 +302,16 @@ export class BudgetGuard implements AdmissionControl {
     this.stateDown = true;
   }
 
-  /** The 429 for a counter at its hard limit; the first refusal of a counter's period is logged. */
-  private refusal(ref: CounterRef, result: { spent: number; reserved: number }, now: number): GatewayError {
+  /**
+   * The 429 for a counter at its hard limit (an override's, when one applied); counted per config
+   * budget, and the first refusal of a counter's period is logged.
+   */
+  private refusal(ref: CounterRef, result: { spent: number; reserved: number; hardUsd?: number }, now: number): GatewayError {
     const b = this.budgetOf(ref);
     const resetsAt = new Date(ref.expiresAt).toISOString();
-    const hardUsd = ref.hardUsd ?? 0;
+    const hardUsd = result.hardUsd ?? ref.hardUsd ?? 0;
+    const counted = this.refusals.get(ref.budget);
+    if (counted !== undefined) this.refusals.set(ref.budget, counted + 1);
     if (!this.refused.has(ref.counter)) {
       remember(this.refused, ref, now);
       const spentUsd = micro(result.spent);
@@ -305,14 +322,14 @@ export class BudgetGuard implements AdmissionControl {
     const scope = b ? ` (${b.period}, ${this.scopeOf(ref, b)})` : '';
     return new GatewayError({
       kind: 'budget_exceeded',
-      message: `Budget "${ref.budget}"${scope} has reached its hard limit of ${formatUsd(hardUsd)}; it resets at ${resetsAt}.`,
+      message: `Budget "${ref.budget}"${scope} has reached its ${result.hardUsd === undefined ? '' : 'temporarily overridden '}hard limit of ${formatUsd(hardUsd)}; it resets at ${resetsAt}.`,
       retryAfterMs: Math.max(0, ref.expiresAt - now),
     });
   }
 
-  private checkSoft(ref: CounterRef, spent: number): void {
+  private checkSoft(ref: CounterRef, spent: number, overriddenSoft: number | undefined): void {
     const b = this.budgetOf(ref);
-    const soft = b?.soft_usd;
+    const soft = overriddenSoft ?? b?.soft_usd;
     if (b === undefined || soft === undefined || spent < soft || this.notified.has(ref.counter)) return;
     remember(this.notified, ref, this.now());
     // With a shared state one replica claims the notice, so it goes out once overall.
@@ -355,11 +372,26 @@ export class BudgetGuard implements AdmissionControl {
       if (ref.expiresAt <= now) this.known.delete(counter);
       else if (!global.has(counter)) refs.push(ref);
     }
-    const spent = await this.o.state.spent(refs);
-    return refs.flatMap((ref, i) => {
+    const [spent, overrides] = await Promise.all([this.o.state.spent(refs), this.o.state.overrides()]);
+    const hard = new Map(overrides.map((o) => [overrideKey(o.budget, o.value), o.hardUsd]));
+    const unreported = new Map(this.refusals);
+    const rows = refs.flatMap((ref, i): BudgetSpend[] => {
       const b = this.budgetOf(ref);
-      return b ? [{ budget: b.name, period: b.period, scope: this.scopeOf(ref, b), spentUsd: spent[i], limitUsd: b.hard_usd }] : [];
+      if (!b) return [];
+      const row: BudgetSpend = { budget: b.name, period: b.period, scope: this.scopeOf(ref, b), spentUsd: spent[i], limitUsd: hard.get(overrideKey(ref.budget, ref.value)) ?? b.hard_usd };
+      const refusals = unreported.get(b.name);
+      if (refusals !== undefined) {
+        row.refusals = refusals;
+        unreported.delete(b.name);
+      }
+      return [row];
     });
+    // A `per` budget with no counter this period still reports its refusals, on a row with no figures.
+    for (const b of this.o.config.limits) {
+      const refusals = unreported.get(b.name);
+      if (refusals !== undefined) rows.push({ budget: b.name, period: b.period, scope: '', spentUsd: undefined, limitUsd: undefined, refusals });
+    }
+    return rows;
   }
 
   /** Requests holding a reservation right now. */

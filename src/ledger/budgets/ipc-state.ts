@@ -1,7 +1,7 @@
 import { WorkerHoldings } from '../../cluster/holdings.js';
 import type { Handlers, RpcClient } from '../../cluster/rpc.js';
 import type { ReservedPart } from '../../core/held-writes.js';
-import type { BudgetState, CounterFigures, CounterListing, CounterRef, ReserveResult, SeedStatus } from './state.js';
+import type { BudgetOverride, BudgetState, CounterFigures, CounterListing, CounterRef, ReserveResult, SeedStatus } from './state.js';
 
 /** The RPC target name of the shared budget counters. */
 export const BUDGETS_TARGET = 'budgets';
@@ -33,6 +33,9 @@ export function budgetHandlers(state: BudgetState, held: WorkerHoldings<CounterR
     spent: ([refs]) => state.spent(refs as CounterRef[]),
     figures: ([refs]) => state.figures(refs as CounterRef[]),
     counterIds: ([prefix, limit]) => state.counterIds(prefix as string, limit as number),
+    setOverride: ([override]) => state.setOverride(override as BudgetOverride),
+    removeOverride: ([budget, value]) => state.removeOverride(budget as string, value as string),
+    overrides: () => state.overrides(),
   };
 }
 
@@ -83,6 +86,18 @@ export class IpcBudgetState implements BudgetState {
 
   async counterIds(prefix: string, limit: number): Promise<CounterListing> {
     return (await this.rpc.call(BUDGETS_TARGET, 'counterIds', [prefix, limit])) as CounterListing;
+  }
+
+  async setOverride(override: BudgetOverride): Promise<BudgetOverride | undefined> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'setOverride', [override])) as BudgetOverride | undefined;
+  }
+
+  async removeOverride(budget: string, value: string): Promise<BudgetOverride | undefined> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'removeOverride', [budget, value])) as BudgetOverride | undefined;
+  }
+
+  async overrides(): Promise<BudgetOverride[]> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'overrides', [])) as BudgetOverride[];
   }
 
   async close(): Promise<void> {}

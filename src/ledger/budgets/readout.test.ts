@@ -26,10 +26,27 @@ describe('reading the budgets (GET /v1/switchyard/budgets)', () => {
     const guard = guardOn(new MemoryBudgetState(() => NOW), []);
     await guard.admit(admissionRequest('a1', { key: 'k1' }));
     expect((await readBudgets(guard, {})).budgets).toEqual([
-      { name: 'key:k1:daily', period: 'daily', per: 'key', match: {}, hardUsd: 0.5, softUsd: null, counters: [{ scope: 'key=k1', value: 'k1', spentUsd: 0, reservedUsd: 0.2, remainingUsd: 0.3, periodStart: '2025-06-15T00:00:00.000Z', resetsAt: '2025-06-16T00:00:00.000Z', refusing: false }] },
+      { name: 'key:k1:daily', period: 'daily', per: 'key', match: {}, hardUsd: 0.5, softUsd: null, counters: [{ scope: 'key=k1', value: 'k1', spentUsd: 0, reservedUsd: 0.2, remainingUsd: 0.3, periodStart: '2025-06-15T00:00:00.000Z', resetsAt: '2025-06-16T00:00:00.000Z', refusing: false, override: null }] },
     ]);
     expect((await readBudgets(guard, { ownTags: { key: 'k1' } })).budgets.map((b) => b.name)).toEqual(['key:k1:daily']);
     expect((await readBudgets(guard, { ownTags: { key: 'k2' } })).budgets).toEqual([]);
+  });
+
+  it('shows a key the counters of budgets on the front door (`ingress`) its own requests count on, never ones that count other callers', async () => {
+    const TEAM_DOOR: BudgetConfig = { name: 'team-door', period: 'daily', per: 'ingress', match: { team: 'research' }, hard_usd: 1 };
+    const KEY_ON_CHAT: BudgetConfig = { name: 'key-on-chat', period: 'daily', per: 'key', match: { ingress: 'openai-chat' }, hard_usd: 1 };
+    const EVERY_DOOR: BudgetConfig = { name: 'every-door', period: 'daily', per: 'ingress', hard_usd: 1, match: {} };
+    const guard = guardOn(new MemoryBudgetState(() => NOW), [TEAM_DOOR, KEY_ON_CHAT, EVERY_DOOR]);
+    await guard.admit(admissionRequest('a1', { key: 'k2', team: 'research', ingress: 'openai-chat' }));
+    await guard.admit(admissionRequest('a2', { key: 'k2', team: 'research', ingress: 'anthropic-messages' }));
+    await guard.admit(admissionRequest('a3', { key: 'k9', team: 'search', ingress: 'openai-chat' }));
+    const own = (tags: Record<string, string>) => readBudgets(guard, { ownTags: tags }).then((r) => r.budgets.map((b) => [b.name, b.counters.map((c) => [c.scope, c.reservedUsd])]));
+    expect(await own({ key: 'k2', team: 'research' })).toEqual([
+      ['team-door', [['team=research, ingress=openai-chat', 0.2], ['team=research, ingress=openai-responses', 0], ['team=research, ingress=anthropic-messages', 0.2]]],
+      ['key-on-chat', [['ingress=openai-chat, key=k2', 0.2]]],
+    ]);
+    expect(await own({ key: 'k9', team: 'search' })).toEqual([['key-on-chat', [['ingress=openai-chat, key=k9', 0.2]]]]);
+    expect((await readBudgets(guard, { ownTags: { key: 'k9', team: 'search' }, budget: 'team-door' })).budgets).toEqual([]);
   });
 
   it(`lists at most ${MAX_LISTED_COUNTERS} counters of per budgets and says the answer is cut`, async () => {

@@ -1,6 +1,7 @@
 import type { BudgetConfig } from '../config.js';
+import { DOORS } from './config-warnings.js';
 import { BudgetGuard, counterPrefix, counterRef, exactUsd } from './guard.js';
-import type { CounterRef } from './state.js';
+import { overrideKey, type BudgetOverride, type CounterRef } from './state.js';
 
 /** The most counters one answer lists of `per` budgets' counters; past it the answer says `truncated`. */
 export const MAX_LISTED_COUNTERS = 1000;
@@ -17,12 +18,14 @@ export interface CounterReadout {
   spentUsd: number;
   /** Held by requests in flight: their worst-case cost, until their answers settle it. */
   reservedUsd: number;
-  /** What the hard limit leaves after spend and reservations (0 at or past it); null without a hard limit. */
+  /** What the hard limit in force (the override's, when one is) leaves after spend and reservations (0 at or past it); null without a hard limit. */
   remainingUsd: number | null;
   periodStart: string;
   resetsAt: string;
-  /** Requests counted on it are refused now: spend plus reservations reached the hard limit. */
+  /** Requests counted on it are refused now: spend plus reservations reached the hard limit in force. */
   refusing: boolean;
+  /** On-call's temporary limits in force on this counter instead of the budget's, until `expiresAt`; null for none. */
+  override: { hardUsd: number; softUsd: number | null; expiresAt: string } | null;
 }
 
 /** One budget (the config's or a virtual key's) with the counters of its current period. */
@@ -59,6 +62,9 @@ export interface BudgetReadRequest {
 export async function readBudgets(guard: BudgetGuard, ask: BudgetReadRequest): Promise<BudgetsReadout> {
   const { limits, state, now } = guard.readable();
   const { refs, truncated } = ask.ownTags ? { refs: ownCounters(guard, ask.ownTags, now), truncated: false } : await everyCounter(guard, limits, ask, now);
+  const overrides = new Map((await state.overrides()).map((o) => [overrideKey(o.budget, o.value), o]));
+  // An override on a `per` value with no counter yet this period is in force all the same: an admin sees it.
+  if (!ask.ownTags) for (const o of overrides.values()) addOverridden(guard, refs, o, now);
   const wanted = refs.filter((ref) => (ask.budget === undefined || ref.budget === ask.budget) && (ask.value === undefined || ref.value === ask.value));
   const figures = await state.figures(wanted);
   const byBudget = new Map<string, BudgetReadout>();
@@ -72,13 +78,20 @@ export async function readBudgets(guard: BudgetGuard, ask: BudgetReadRequest): P
     }
     // A counter the state does not hold has had nothing reserved or spent this period (or the shared store lost it).
     const f = figures[i] ?? { spent: 0, reserved: 0 };
-    readout.counters.push(counterReadout(guard.scopeOf(ref, b), ref, f.spent, f.reserved));
+    readout.counters.push(counterReadout(guard.scopeOf(ref, b), ref, f.spent, f.reserved, overrides.get(overrideKey(ref.budget, ref.value))));
   });
   return { budgets: [...byBudget.values()], truncated };
 }
 
-function counterReadout(scope: string, ref: CounterRef, spent: number, reserved: number): CounterReadout {
-  const hard = ref.hardUsd;
+/** The counter `o` overrides, unless the listing holds it already (or its budget is gone from the config). */
+function addOverridden(guard: BudgetGuard, refs: CounterRef[], o: BudgetOverride, now: number): void {
+  const b = guard.readable().limits.find((x) => x.name === o.budget);
+  if (!b || refs.some((r) => r.budget === o.budget && r.value === o.value)) return;
+  refs.push(counterRef(b, o.value, now));
+}
+
+function counterReadout(scope: string, ref: CounterRef, spent: number, reserved: number, o: BudgetOverride | undefined): CounterReadout {
+  const hard = o ? o.hardUsd : ref.hardUsd;
   return {
     scope,
     value: ref.value === '*' ? null : ref.value,
@@ -89,15 +102,26 @@ function counterReadout(scope: string, ref: CounterRef, spent: number, reserved:
     resetsAt: new Date(ref.expiresAt).toISOString(),
     // The state's own test (`BudgetState.reserve`): refused once spend plus reservations reach the limit.
     refusing: hard !== undefined && spent + reserved >= hard,
+    override: o ? { hardUsd: o.hardUsd, softUsd: o.softUsd ?? null, expiresAt: new Date(o.expiresAt).toISOString() } : null,
   };
 }
 
-/** The counters a caller's own requests count on, of budgets bound to its key, team or user. */
+/**
+ * The counters a caller's own requests count on, of budgets bound to its key, team or user: through
+ * each front door, since a request carries its door as the `ingress` tag (a budget matching or `per`
+ * on it counts the caller's requests through that door). A budget bound to no identity tag counts
+ * everyone's requests, and stays an admin's to read.
+ */
 function ownCounters(guard: BudgetGuard, tags: Readonly<Record<string, string>>, now: number): CounterRef[] {
-  return guard.countersFor(tags, now).filter((ref) => {
-    const b = guard.budgetOf(ref);
-    return b !== undefined && ((b.per !== undefined && IDENTITY_TAGS.has(b.per)) || Object.keys(b.match).some((k) => IDENTITY_TAGS.has(k)));
-  });
+  const own = new Map<string, CounterRef>();
+  for (const ingress of DOORS) {
+    for (const ref of guard.countersFor({ ...tags, ingress }, now)) {
+      if (own.has(ref.counter)) continue;
+      const b = guard.budgetOf(ref);
+      if (b !== undefined && ((b.per !== undefined && IDENTITY_TAGS.has(b.per)) || Object.keys(b.match).some((k) => IDENTITY_TAGS.has(k)))) own.set(ref.counter, ref);
+    }
+  }
+  return [...own.values()];
 }
 
 /** Every counter of the current periods: each config budget's, and those of virtual keys' budgets the state holds. */

@@ -11,15 +11,26 @@ import { OWNER_LUA } from '../../state/owner-lease.js';
  * back once its lease (its field in `{budget}:leases`) expires.
  */
 
+/*
+ * Overrides (`BudgetOverride`) live in one hash, `{budget}:overrides`, beside the counters (same slot):
+ * field `<budget>|<value>` (`overrideKey`), value `<hard>|<soft or ''>|<expires at ms>|<the override as
+ * JSON>`, so a script reads the limits without decoding JSON. A field past its expiry is ignored and
+ * dropped by the next write; the hash expires with its last override.
+ */
+
 /**
- * KEYS: counters, then the leases hash. ARGV: amount, now, owner, lease ms, '1' to create the lease,
- * then per counter: hard limit ('' for none), ttl ms. A counter at its hard limit first takes back what
+ * KEYS: counters, then the overrides hash, then the leases hash. ARGV: amount, now, owner, lease ms, '1'
+ * to create the lease, then per counter: hard limit ('' for none), ttl ms. A counter's unexpired override
+ * (its field named from the key, `...{budget}:<budget>|<day>|<value>`) replaces its hard limit; the
+ * overrides hash is looked at only when it exists. A counter at its hard limit first takes back what
  * owners whose lease expired hold, then decides.
- * Reply: {'1', each counter's since..., unseeded indexes...}, {'0', refused index, spent, reserved,
- * unseeded indexes...}, or {'lease'} when the owner's lease lapsed (nothing reserved).
+ * Reply: {'1', each counter's since..., overrides, unseeded indexes...}, {'0', refused index, spent,
+ * reserved, the override's hard limit that refused ('' for none), unseeded indexes...}, or {'lease'} when
+ * the owner's lease lapsed (nothing reserved). `overrides`: '' when none applied, else `<index>|<hard>|<soft>`
+ * entries joined by `;`.
  */
 export const RESERVE = script(`${OWNER_LUA}
-local n = #KEYS - 1
+local n = #KEYS - 2
 local leases = KEYS[#KEYS]
 local clock = clock_ms()
 if not hold_lease(leases, ARGV[3], ARGV[4], ARGV[5], clock) then return {'lease'} end
@@ -28,13 +39,28 @@ local unseeded = {}
 for i = 1, n do
   if redis.call('HEXISTS', KEYS[i], 'seeded') == 0 then unseeded[#unseeded + 1] = tostring(i - 1) end
 end
+local over = {}
+local found = {}
+if redis.call('EXISTS', KEYS[n + 1]) == 1 then
+  for i = 1, n do
+    local budget, value = string.match(KEYS[i], '{budget}:([^|]*)|[^|]*|(.*)$')
+    local o = budget and redis.call('HGET', KEYS[n + 1], budget .. '|' .. value)
+    if o then
+      local hard, soft, expires = string.match(o, '^([^|]*)|([^|]*)|([^|]*)|')
+      if tonumber(expires) > tonumber(ARGV[2]) then
+        over[i] = hard
+        found[#found + 1] = tostring(i - 1) .. '|' .. hard .. '|' .. soft
+      end
+    end
+  end
+end
 for i = 1, n do
-  local hard = ARGV[4 + 2 * i]
+  local hard = over[i] or ARGV[4 + 2 * i]
   if hard ~= '' then
     local v = redis.call('HMGET', KEYS[i], 'spent', 'reserved')
     local spent = tonumber(v[1] or '0') or 0
     if spent + (tonumber(v[2] or '0') or 0) >= tonumber(hard) and spent + reclaim(KEYS[i], 'reserved', leases, clock, 'HINCRBYFLOAT') >= tonumber(hard) then
-      local reply = {'0', tostring(i - 1), v[1] or '0', redis.call('HGET', KEYS[i], 'reserved') or '0'}
+      local reply = {'0', tostring(i - 1), v[1] or '0', redis.call('HGET', KEYS[i], 'reserved') or '0', over[i] or ''}
       for _, u in ipairs(unseeded) do reply[#reply + 1] = u end
       return reply
     end
@@ -49,8 +75,38 @@ for i = 1, n do
   redis.call('PEXPIRE', KEYS[i], ARGV[5 + 2 * i])
   reply[#reply + 1] = redis.call('HGET', KEYS[i], 'since')
 end
+reply[#reply + 1] = table.concat(found, ';')
 for _, u in ipairs(unseeded) do reply[#reply + 1] = u end
 return reply
+`);
+
+/**
+ * KEYS: the overrides hash. ARGV: field, value ('' to remove), now, expires at. Drops expired fields,
+ * then sets or removes the field and keeps the hash as long as its latest override (by the replica's
+ * clock, as the counters' ttls are).
+ * Reply: the field's value before, '' when it had none or it had expired.
+ */
+export const SET_OVERRIDE = script(`
+local now = tonumber(ARGV[3])
+local fields = redis.call('HGETALL', KEYS[1])
+local latest = 0
+local old = ''
+for j = 1, #fields, 2 do
+  local expires = tonumber(string.match(fields[j + 1], '^[^|]*|[^|]*|([^|]*)|')) or 0
+  if expires <= now then
+    redis.call('HDEL', KEYS[1], fields[j])
+  else
+    if fields[j] == ARGV[1] then old = fields[j + 1] elseif expires > latest then latest = expires end
+  end
+end
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  if tonumber(ARGV[4]) > latest then latest = tonumber(ARGV[4]) end
+end
+if latest > now then redis.call('PEXPIRE', KEYS[1], string.format('%d', latest - now)) end
+return old
 `);
 
 /**

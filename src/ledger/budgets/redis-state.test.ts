@@ -150,7 +150,7 @@ if (REDIS_URL) {
       const replicas = [await createLedger(cfg, { now: () => NOW }), await createLedger(cfg, { now: () => NOW })];
       for (let i = 0; i < 4; i += 1) await run(replicas[i % 2] as Ledger, `m${i}`, 0);
       for (const r of replicas) {
-        await vi.waitFor(async () => expect(await (r.admission as BudgetGuard).spending()).toEqual([{ budget: 'k', period: 'daily', scope: 'key=k1', spentUsd: expect.closeTo(4 * ESTIMATE, 12), limitUsd: 0.01 }]));
+        await vi.waitFor(async () => expect(await (r.admission as BudgetGuard).spending()).toEqual([{ budget: 'k', period: 'daily', scope: 'key=k1', spentUsd: expect.closeTo(4 * ESTIMATE, 12), limitUsd: 0.01, refusals: 0 }]));
       }
       for (const r of replicas) await r.close();
     });

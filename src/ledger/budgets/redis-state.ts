@@ -1,7 +1,7 @@
 import { OwnerLease, type LeaseOptions, type OwnedPart } from '../../state/owner-lease.js';
 import { RedisCounters, type RedisCountersOptions } from '../../state/redis-client.js';
-import { FIGURES, RELEASE, RESERVE, SCAN_COUNTERS, SEED, SEED_STATUS, SETTLE, SPENT } from './redis-scripts.js';
-import type { BudgetState, CounterFigures, CounterListing, CounterRef, ReserveResult, SeedStatus } from './state.js';
+import { FIGURES, RELEASE, RESERVE, SCAN_COUNTERS, SEED, SEED_STATUS, SET_OVERRIDE, SETTLE, SPENT } from './redis-scripts.js';
+import { overrideKey, type BudgetOverride, type BudgetState, type CounterFigures, type CounterListing, type CounterRef, type OverriddenLimits, type ReserveResult, type SeedStatus } from './state.js';
 
 /** How many keys one SCAN step of `counterIds` looks at. */
 const SCAN_COUNT = '1000';
@@ -38,6 +38,7 @@ export class RedisBudgetState implements BudgetState {
   private readonly prefix: string;
   private readonly now: () => number;
   private readonly lease: OwnerLease;
+  private readonly overridesKey: string;
 
   constructor(o: RedisBudgetStateOptions) {
     // Budgets fail open quickly rather than hold requests during an outage.
@@ -45,6 +46,7 @@ export class RedisBudgetState implements BudgetState {
     this.prefix = o.prefix ?? '';
     this.now = o.now ?? Date.now;
     this.lease = new OwnerLease(this.counters, `${this.prefix}{budget}:leases`, o.logger, 'budget state', o.lease);
+    this.overridesKey = `${this.prefix}{budget}:overrides`;
   }
 
   private key(ref: CounterRef): string {
@@ -59,9 +61,40 @@ export class RedisBudgetState implements BudgetState {
     const now = String(this.now());
     const perRef = refs.flatMap((r) => [r.hardUsd === undefined ? '' : String(r.hardUsd), this.ttl(r)]);
     const keys = refs.map((r) => this.key(r));
+    keys.push(this.overridesKey);
     const { reply, owner } = await this.lease.reserve(RESERVE, keys, (lease) => [String(amount), now, ...lease, ...perRef], amount);
-    if (reply[0] === '1') return { ok: true, since: reply.slice(1, 1 + refs.length).map(Number), unseeded: reply.slice(1 + refs.length).map(Number), owner };
-    return { ok: false, refused: Number(reply[1]), spent: Number(reply[2]), reserved: Number(reply[3]), unseeded: reply.slice(4).map(Number) };
+    const n = refs.length;
+    if (reply[0] === '1') {
+      const since = reply.slice(1, 1 + n).map(Number);
+      const unseeded = reply.slice(2 + n).map(Number);
+      const over = reply[1 + n];
+      return over ? { ok: true, since, unseeded, owner, limits: overriddenLimits(over, n) } : { ok: true, since, unseeded, owner };
+    }
+    const refused = { ok: false as const, refused: Number(reply[1]), spent: Number(reply[2]), reserved: Number(reply[3]), unseeded: reply.slice(5).map(Number) };
+    return reply[4] ? { ...refused, hardUsd: Number(reply[4]) } : refused;
+  }
+
+  async setOverride(override: BudgetOverride): Promise<BudgetOverride | undefined> {
+    const value = `${override.hardUsd}|${override.softUsd ?? ''}|${override.expiresAt}|${JSON.stringify(override)}`;
+    return this.writeOverride(overrideKey(override.budget, override.value), value, override.expiresAt);
+  }
+
+  async removeOverride(budget: string, value: string): Promise<BudgetOverride | undefined> {
+    return this.writeOverride(overrideKey(budget, value), '', 0);
+  }
+
+  private async writeOverride(field: string, value: string, expiresAt: number): Promise<BudgetOverride | undefined> {
+    const old = (await this.counters.run(SET_OVERRIDE, [this.overridesKey], [field, value, String(this.now()), String(expiresAt)])) as string;
+    return old === '' ? undefined : storedOverride(old);
+  }
+
+  async overrides(): Promise<BudgetOverride[]> {
+    const all = await this.counters.call((redis) => redis.hgetall(this.overridesKey));
+    const now = this.now();
+    return Object.values(all).flatMap((v) => {
+      const o = storedOverride(v);
+      return o && o.expiresAt > now ? [o] : [];
+    });
   }
 
   async release(refs: readonly CounterRef[], reserved: OwnedPart): Promise<void> {
@@ -148,5 +181,25 @@ export class RedisBudgetState implements BudgetState {
   async close(): Promise<void> {
     await this.lease.close();
     await this.counters.close();
+  }
+}
+
+/** The `overrides` entry of a RESERVE reply (`<index>|<hard>|<soft>;...`) as limits by counter index. */
+function overriddenLimits(entries: string, n: number): Array<OverriddenLimits | undefined> {
+  const limits = new Array<OverriddenLimits | undefined>(n);
+  for (const entry of entries.split(';')) {
+    const [i, hard, soft] = entry.split('|');
+    limits[Number(i)] = { hardUsd: Number(hard), softUsd: soft ? Number(soft) : undefined };
+  }
+  return limits;
+}
+
+/** An override as the hash stores it: its JSON follows the three fields the scripts read; undefined when unreadable. */
+function storedOverride(value: string): BudgetOverride | undefined {
+  const json = value.split('|', 3).join('|').length + 1;
+  try {
+    return JSON.parse(value.slice(json)) as BudgetOverride;
+  } catch {
+    return undefined;
   }
 }

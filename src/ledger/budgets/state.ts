@@ -15,13 +15,45 @@ export interface CounterRef {
   expiresAt: number;
 }
 
+/**
+ * A temporary limit on one budget counter's scope set by on-call (`/v1/switchyard/budgets/overrides`):
+ * held in the budget state beside the counters, so every replica and worker enforces it, and a reload
+ * keeps it; it ends by itself at `expiresAt`.
+ */
+export interface BudgetOverride {
+  /** A config budget's name. */
+  budget: string;
+  /** The `per` value it applies to; `*` for a budget without `per`. */
+  value: string;
+  hardUsd: number;
+  /** Replaces the budget's soft limit while it lasts; undefined keeps the config's. */
+  softUsd: number | undefined;
+  /** When it ends (epoch ms). */
+  expiresAt: number;
+  setAt: number;
+  /** The admin (audit actor) who set it, and why. */
+  by: string;
+  reason: string;
+}
+
+/** The limits an override puts on one counter of a reservation (`ReserveResult.limits`). */
+export interface OverriddenLimits {
+  hardUsd: number;
+  softUsd: number | undefined;
+}
+
+/** The override's key in a state: a budget name holds no `|`, so it ends where the value starts. */
+export const overrideKey = (budget: string, value: string): string => `${budget}|${value}`;
+
 export type ReserveResult =
   /**
    * `since`: each counter's, naming the incarnation that holds the reservation (`ReservedPart`);
-   * `owner`: the replica's lease it is recorded under in Redis (`OwnedPart`).
+   * `owner`: the replica's lease it is recorded under in Redis (`OwnedPart`); `limits`, only when an
+   * override applied to one of them: per counter, the override's limits (undefined for the others).
    */
-  | { ok: true; unseeded: number[]; since: number[]; owner?: string }
-  | { ok: false; refused: number; spent: number; reserved: number; unseeded: number[] };
+  | { ok: true; unseeded: number[]; since: number[]; owner?: string; limits?: Array<OverriddenLimits | undefined> }
+  /** `hardUsd`: the override's hard limit that refused, when one applied to the refusing counter. */
+  | { ok: false; refused: number; spent: number; reserved: number; unseeded: number[]; hardUsd?: number };
 
 /** Counter ids a state listed (`BudgetState.counterIds`). */
 export interface CounterListing {
@@ -55,8 +87,9 @@ export interface SeedStatus {
 export interface BudgetState {
   /**
    * Reserves `amount` on every counter when each is still under its hard limit (spent + reserved <
-   * hard); otherwise reserves nothing and names the first counter that refused. `unseeded` lists
-   * the counters (by index) still missing the ledger's earlier spend.
+   * hard; an unexpired override's hard limit replaces the counter's); otherwise reserves nothing and
+   * names the first counter that refused. `unseeded` lists the counters (by index) still missing the
+   * ledger's earlier spend.
    */
   reserve(refs: readonly CounterRef[], amount: number): Promise<ReserveResult>;
   /** Returns an unused reservation to the counters that hold it. */
@@ -84,6 +117,12 @@ export interface BudgetState {
    * bound of keys looked at per call), so there may be more.
    */
   counterIds(prefix: string, limit: number): Promise<CounterListing>;
+  /** Sets (or replaces) the override of its budget and value; returns the unexpired one it replaced. */
+  setOverride(override: BudgetOverride): Promise<BudgetOverride | undefined>;
+  /** Removes a budget value's override; returns it when it had not expired. */
+  removeOverride(budget: string, value: string): Promise<BudgetOverride | undefined>;
+  /** Every unexpired override (the readout, the admin list; never the request path). */
+  overrides(): Promise<BudgetOverride[]>;
   close(): Promise<void>;
 }
 
@@ -99,6 +138,8 @@ interface Counter {
 /** Budget counters in this process's memory: exact for one replica, the default. */
 export class MemoryBudgetState implements BudgetState {
   private readonly counters = new Map<string, Counter>();
+  /** By `overrideKey`; empty but for an incident, so `reserve` then looks nothing up. */
+  private readonly overridden = new Map<string, BudgetOverride>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -121,13 +162,54 @@ export class MemoryBudgetState implements BudgetState {
     // Checked and applied in one synchronous step: no interleaving between concurrent admissions.
     const counters = refs.map((ref) => this.get(ref));
     const unseeded = counters.flatMap((c, i) => (c.seeded ? [] : [i]));
+    const limits = this.overridden.size === 0 ? undefined : this.limitsOf(refs);
     for (let i = 0; i < refs.length; i += 1) {
-      const hard = (refs[i] as CounterRef).hardUsd;
+      const over = limits?.[i];
+      const hard = over ? over.hardUsd : (refs[i] as CounterRef).hardUsd;
       const c = counters[i] as Counter;
-      if (hard !== undefined && c.spent + c.reserved >= hard) return { ok: false, refused: i, spent: c.spent, reserved: c.reserved, unseeded };
+      if (hard !== undefined && c.spent + c.reserved >= hard) return { ok: false, refused: i, spent: c.spent, reserved: c.reserved, unseeded, ...(over && { hardUsd: over.hardUsd }) };
     }
     for (const c of counters) c.reserved += amount;
-    return { ok: true, unseeded, since: counters.map((c) => c.since) };
+    const since = counters.map((c) => c.since);
+    return limits ? { ok: true, unseeded, since, limits } : { ok: true, unseeded, since };
+  }
+
+  /** The unexpired overrides of `refs` by index; undefined when none applies. */
+  private limitsOf(refs: readonly CounterRef[]): Array<OverriddenLimits | undefined> | undefined {
+    const now = this.now();
+    let limits: Array<OverriddenLimits | undefined> | undefined;
+    refs.forEach((ref, i) => {
+      const o = this.overridden.get(overrideKey(ref.budget, ref.value));
+      if (o === undefined) return;
+      if (o.expiresAt <= now) this.overridden.delete(overrideKey(ref.budget, ref.value));
+      else (limits ??= new Array<OverriddenLimits | undefined>(refs.length))[i] = { hardUsd: o.hardUsd, softUsd: o.softUsd };
+    });
+    return limits;
+  }
+
+  async setOverride(override: BudgetOverride): Promise<BudgetOverride | undefined> {
+    const key = overrideKey(override.budget, override.value);
+    const old = this.active(key);
+    this.overridden.set(key, { ...override });
+    return old;
+  }
+
+  async removeOverride(budget: string, value: string): Promise<BudgetOverride | undefined> {
+    const key = overrideKey(budget, value);
+    const old = this.active(key);
+    this.overridden.delete(key);
+    return old;
+  }
+
+  async overrides(): Promise<BudgetOverride[]> {
+    const now = this.now();
+    for (const [k, o] of this.overridden) if (o.expiresAt <= now) this.overridden.delete(k);
+    return [...this.overridden.values()].map((o) => ({ ...o }));
+  }
+
+  private active(key: string): BudgetOverride | undefined {
+    const o = this.overridden.get(key);
+    return o !== undefined && o.expiresAt > this.now() ? { ...o } : undefined;
   }
 
   async release(refs: readonly CounterRef[], reserved: OwnedPart): Promise<void> {
@@ -191,5 +273,6 @@ export class MemoryBudgetState implements BudgetState {
 
   async close(): Promise<void> {
     this.counters.clear();
+    this.overridden.clear();
   }
 }
