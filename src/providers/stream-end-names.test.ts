@@ -42,10 +42,11 @@ function respond(req: IncomingMessage, res: ServerResponse): void {
     return;
   }
   if (answer === 'unreadable') {
-    // A choice that is null: the decoder throws on it (what a bug of ours would look like too).
-    const streamed = path.includes('stream') || req.headers.accept === 'text/event-stream';
+    // A choice that is null: no answer to pass over, whole or streamed (the body says which was asked).
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      if (streamed) res.writeHead(200, { 'content-type': 'text/event-stream' }).end(sse([[undefined, { id: 'c1', model: 'm', choices: [null] }]]));
+      if ((JSON.parse(body) as { stream?: unknown }).stream === true) res.writeHead(200, { 'content-type': 'text/event-stream' }).end(sse([[undefined, { id: 'c1', model: 'm', choices: [null] }]]));
       else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'c1', model: 'm', choices: [null] }));
     });
     return;
@@ -139,7 +140,7 @@ describe('an answer the dialect cannot take whole', () => {
   it.each([
     ['openai-compatible', { provider: 'openai-compatible', model: 'gpt-4o-mini' }],
     ['azure-openai', { provider: 'azure-openai', model: 'gpt-4o', api_key: 'az-key' }],
-  ])('a reply its decoder threw on, over %s, whole (and a stream it left unfinished): names the deployment and its type', async (type, deployment) => {
+  ])('a reply whose choice is not an object, over %s, whole and streamed: refused as malformed, naming the deployment, its type and the field', async (type, deployment) => {
     answer = 'unreadable';
     const provider = make({ id: `odd-${type}`, ...deployment, endpoint: type === 'openai-compatible' ? `${url}/v1` : url });
     const signal = new AbortController().signal;
@@ -153,12 +154,10 @@ describe('an answer the dialect cannot take whole', () => {
       return undefined;
     })();
     if (!GatewayError.isInstance(whole)) throw new Error(`expected a GatewayError, got ${String(whole)}`);
-    expect(whole.message).toBe(`Upstream odd-${type} (${type}) returned a reply the gateway could not read.`);
-    expect(whole.kind).toBe('bad_upstream_response');
-    // A stream's null choice is passed over (a keep-alive chunk may carry none); its end is then missing.
+    expect(whole.message).toBe(`Upstream odd-${type} (${type}) returned a malformed response: a choice that is not an object.`);
     if (!GatewayError.isInstance(streamed)) throw new Error(`expected a GatewayError, got ${String(streamed)}`);
-    expect(streamed.message).toMatch(new RegExp(`^Upstream odd-${type} \\(${type}\\) `));
-    for (const error of [whole, streamed]) expect(error.provider).toBe(type);
+    expect(streamed.message).toBe(`Upstream odd-${type} (${type}) sent a malformed stream chunk: a choice that is not an object.`);
+    for (const error of [whole, streamed]) expect(error).toMatchObject({ kind: 'bad_upstream_response', provider: type });
   });
 
   it('names a deployment called as its type once', async () => {

@@ -29,6 +29,11 @@ const TYPE = 'openai-compatible';
 /** OpenAI's API takes at most 4 stop sequences; the servers it is compatible with (vLLM, Ollama) set no limit. */
 const OPENAI_HOST = 'api.openai.com';
 const OPENAI_MAX_STOP_SEQUENCES = 4;
+/**
+ * Mistral's own API: it documents a message's content (and a stream delta's) as a string or a list of
+ * typed chunks (text, thinking, reference), which the dialect reads there and nowhere else.
+ */
+const MISTRAL_HOST = 'api.mistral.ai';
 /** What a deployment is whose upstream refused to embed with its model (the name need not say it chats). */
 const NO_EMBEDDINGS = 'serves a model its upstream does not embed with';
 
@@ -43,6 +48,8 @@ export class OpenAICompatibleProvider implements Provider {
   private readonly encoding: { chat: ChatEncodeOptions; stream: ChatEncodeOptions };
   private readonly headers: Record<string, string>;
   private readonly urls: { chat: URL; embeddings: URL; models: URL };
+  /** The upstream is Mistral's API, whose content may be a list of chunks (fixed per deployment). */
+  private readonly contentChunks: boolean;
 
   constructor(
     private readonly deployment: DeploymentConfig,
@@ -52,6 +59,8 @@ export class OpenAICompatibleProvider implements Provider {
     this.prefill = options.prefill;
     this.embeddingTokenInput = options.embedding_token_input;
     const base = options.endpoint.replace(/\/+$/, '');
+    const host = new URL(base).hostname;
+    this.contentChunks = host === MISTRAL_HOST;
     const chat: ChatEncodeOptions = {
       model: deployment.model,
       provider: TYPE,
@@ -61,7 +70,7 @@ export class OpenAICompatibleProvider implements Provider {
       reasoningEfforts: reasoningEffortsFor(deployment.model, deployment.capabilities),
       maxTokensField: maxTokensFieldFor(deployment.model),
       samplingRule: samplingRuleFor(deployment.model),
-      maxStopSequences: new URL(base).hostname === OPENAI_HOST ? OPENAI_MAX_STOP_SEQUENCES : undefined,
+      maxStopSequences: host === OPENAI_HOST ? OPENAI_MAX_STOP_SEQUENCES : undefined,
     };
     this.encoding = { chat, stream: { ...chat, stream: true } };
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
@@ -80,14 +89,14 @@ export class OpenAICompatibleProvider implements Provider {
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.chat);
     const json = await this.call(this.urls.chat, body, ctx);
-    return decodeReply(this.upstream, () => decodeChatResponse(json, this.upstream, warnings));
+    return decodeReply(this.upstream, () => decodeChatResponse(json, this.upstream, warnings, this.contentChunks));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.stream);
     const res: UpstreamResponse = await sendUpstream(this.agent, { url: this.urls.chat, headers: withTraceContext(this.headers, ctx), body: JSON.stringify(body), signal: ctx.signal }, this.upstream);
     if (res.status >= 400) throw await upstreamError(res, this.upstream, ctx.signal, mapOpenAIError);
-    return decodeChatStream(decodeSse(res.body), this.upstream, warnings);
+    return decodeChatStream(decodeSse(res.body), this.upstream, warnings, this.contentChunks);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

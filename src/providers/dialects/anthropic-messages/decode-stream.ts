@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { FinishReason, JsonObject, JsonValue, PromptCount, StreamPart, Warning } from '../../../core/types.js';
+import { tokenCount, type FinishReason, type JsonObject, type JsonValue, type PromptCount, type StreamPart, type Warning } from '../../../core/types.js';
 import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 import { ANTHROPIC_NAMESPACE, refusalDetails } from './decode-response.js';
@@ -33,6 +33,25 @@ function parseOr(json: string): JsonValue {
   } catch {
     return json;
   }
+}
+
+/**
+ * The counts so far with `usage`'s: message_delta's are cumulative and replace message_start's. An input
+ * or output count sent but not a count (negative, fractional, text) leaves that count unknown, even one
+ * an earlier event gave: the usage is then estimated, never billed from a count the upstream contradicted.
+ */
+function mergeCounts(counts: AnthropicTokenCounts, usage: unknown): AnthropicTokenCounts {
+  const merged = { ...counts, ...readTokenCounts(usage) };
+  if (usage === null || typeof usage !== 'object') return merged;
+  const u = usage as Json;
+  if (notACount(u.input_tokens)) delete merged.input;
+  if (notACount(u.output_tokens)) delete merged.output;
+  return merged;
+}
+
+/** A count the upstream sent (not null, not absent) that is not one. */
+function notACount(value: unknown): boolean {
+  return value !== undefined && value !== null && tokenCount(value) === undefined;
 }
 
 /** message_delta's usage is cumulative: its fields replace message_start's. */
@@ -109,7 +128,8 @@ function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters,
  * SSE names, decode too. Tool calls are numbered in order of appearance; thinking streams as
  * reasoning parts whose last carries the block's signature. Usage is input counts from message_start
  * merged with message_delta's cumulative counts (the raw objects merged the same way), emitted after
- * message_delta's finish (at message_stop when no message_delta finished); an `error` event throws its GatewayError, and a stream ending before message_stop is a
+ * message_delta's finish (at message_stop when no message_delta finished), and not at all without both an
+ * input and an output count (the relay's estimate then, marked as one); an `error` event throws its GatewayError, and a stream ending before message_stop is a
  * truncation, never a clean end. `warnings` (the encoder's) ride on the start part.
  */
 export function decodeMessagesStream(events: AsyncIterable<SseEvent>, upstream: UpstreamRef, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
@@ -165,7 +185,7 @@ class MessagesDecoder implements SseEventDecoder {
     switch (type) {
       case 'message_start': {
         const usage = (data.message as Json | undefined)?.usage;
-        this.counts = { ...this.counts, ...readTokenCounts(usage) };
+        this.counts = mergeCounts(this.counts, usage);
         this.rawUsage = mergeRaw(this.rawUsage, usage);
         break;
       }
@@ -226,7 +246,7 @@ class MessagesDecoder implements SseEventDecoder {
   private messageDelta(data: Json, out: StreamPart[]): void {
     const delta = (data.delta ?? {}) as Json;
     if (presentNot(delta.stop_reason, 'string')) throw malformedChunk(this.upstream, 'a stop_reason that is not a string');
-    this.counts = { ...this.counts, ...readTokenCounts(data.usage) };
+    this.counts = mergeCounts(this.counts, data.usage);
     this.rawUsage = mergeRaw(this.rawUsage, data.usage);
     if (delta.stop_reason !== undefined && delta.stop_reason !== null) {
       const ext: JsonObject = { stop_reason: String(delta.stop_reason) };
@@ -242,9 +262,13 @@ class MessagesDecoder implements SseEventDecoder {
     }
   }
 
-  /** The usage part of the counts so far; none without any count, so the relay estimates rather than bill zero. */
+  /**
+   * The usage part of the counts so far; none unless both the input and the output were counted (as a
+   * whole answer's usage is estimated without both): the relay then estimates, and says so, rather than
+   * bill a prompt or an answer of zero.
+   */
   private pushUsage(out: StreamPart[]): void {
-    if (this.counts.input === undefined && this.counts.output === undefined) return;
+    if (this.counts.input === undefined || this.counts.output === undefined) return;
     out.push({ type: 'usage', usage: withReasoningTokens(toCanonicalUsage(this.counts), this.counters.reasoningChars), raw: this.rawUsage });
     this.usageOut = true;
   }

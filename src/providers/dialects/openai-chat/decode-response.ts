@@ -8,6 +8,7 @@ import { azureFilterResults } from './azure-filters.js';
 import { mapOpenAIStreamError } from './map-error.js';
 import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 import { presentNot } from '../field-type.js';
+import { answerChunks } from './content-chunks.js';
 
 /** Whose reasoning the parts this dialect decodes are: OpenAI-compatible servers sign none of it. */
 export const REASONING_PROVIDER = 'openai';
@@ -28,14 +29,18 @@ export function reasoningOf(m: Record<string, unknown>): string | undefined {
 /**
  * The answer's parts in order: reasoning, text, tool calls. A tool call without a function name is a
  * malformed answer; one without an id gets one by its place (a client needs it to answer the call).
+ * `contentChunks`: the upstream is Mistral's API, whose content may also be a list of typed chunks.
  */
-function decodeContent(msg: Record<string, unknown>, upstream: UpstreamRef, usage: Usage | undefined): AssistantPart[] {
+function decodeContent(msg: Record<string, unknown>, upstream: UpstreamRef, usage: Usage | undefined, contentChunks: boolean): AssistantPart[] {
   const content: AssistantPart[] = [];
   const reasoning = reasoningOf(msg);
   if (reasoning !== undefined) content.push({ type: 'reasoning', text: reasoning, provider: REASONING_PROVIDER });
   // `content: null` is OpenAI's for an answer of tool calls or a refusal; any other non-text is no answer to serve as empty.
   if (typeof msg.content === 'string') content.push({ type: 'text', text: msg.content });
-  else if (presentNot(msg.content, 'string')) throw malformed(upstream, 'message content that is not text', usage);
+  else if (contentChunks && Array.isArray(msg.content)) {
+    const problem = answerChunks(msg.content, content);
+    if (problem !== undefined) throw malformed(upstream, problem, usage);
+  } else if (presentNot(msg.content, 'string')) throw malformed(upstream, 'message content that is not text', usage);
   if (msg.tool_calls !== undefined && msg.tool_calls !== null && !Array.isArray(msg.tool_calls)) throw malformed(upstream, 'tool_calls that are not a list', usage);
   if (Array.isArray(msg.tool_calls)) {
     (msg.tool_calls as unknown[]).forEach((tc, i) => {
@@ -54,8 +59,11 @@ function decodeContent(msg: Record<string, unknown>, upstream: UpstreamRef, usag
   return content;
 }
 
-/** A non-streaming chat completion from the wire into the canonical response; `warnings` come from encoding. */
-export function decodeChatResponse(raw: unknown, upstream: UpstreamRef, warnings?: Warning[]): ChatResponse {
+/**
+ * A non-streaming chat completion from the wire into the canonical response; `warnings` come from
+ * encoding; `contentChunks`: the upstream is Mistral's API (see content-chunks.ts).
+ */
+export function decodeChatResponse(raw: unknown, upstream: UpstreamRef, warnings?: Warning[], contentChunks = false): ChatResponse {
   if (!isObject(raw)) throw malformed(upstream, 'not an object');
   const choices = raw.choices;
   if (!Array.isArray(choices) || choices.length === 0) {
@@ -63,12 +71,13 @@ export function decodeChatResponse(raw: unknown, upstream: UpstreamRef, warnings
     if (isObject(raw.error)) throw mapOpenAIStreamError(raw.error, providerOf(upstream), 200);
     throw malformed(upstream, 'no choices');
   }
-  const choice = choices[0] as Record<string, unknown>;
+  const choice: unknown = choices[0];
+  if (!isObject(choice)) throw malformed(upstream, 'a choice that is not an object');
   const msg = choice.message;
   if (!isObject(msg)) throw malformed(upstream, 'choice without message');
   const usage = decodeUsage(raw.usage);
   if (presentNot(choice.finish_reason, 'string')) throw malformed(upstream, 'a finish_reason that is not a string', usage);
-  const content = decodeContent(msg, upstream, usage);
+  const content = decodeContent(msg, upstream, usage, contentChunks);
   const response: ChatResponse = {
     id: typeof raw.id === 'string' ? raw.id : '',
     model: typeof raw.model === 'string' ? raw.model : '',

@@ -7,6 +7,8 @@ import { withoutObfuscation } from './obfuscation.js';
 import { decodeUsage } from './usage.js';
 import { REASONING_PROVIDER, reasoningOf, servedAsOf } from './decode-response.js';
 import { presentNot } from '../field-type.js';
+import { isObject } from '../../../core/json.js';
+import { deltaChunks } from './content-chunks.js';
 import { mapFinishReason } from './finish-reason.js';
 import { mapOpenAIStreamError } from './map-error.js';
 import { ToolCallOrder } from './tool-call-order.js';
@@ -14,10 +16,11 @@ import { ToolCallOrder } from './tool-call-order.js';
 /**
  * OpenAI chat-completion chunks to canonical stream parts; `warnings` from encoding go on the start
  * part. The stream must end with `[DONE]`; one that stops short is a truncation and surfaces as an
- * error, never as a clean end.
+ * error, never as a clean end. `contentChunks`: the upstream is Mistral's API, whose `delta.content`
+ * may also be a list of typed chunks (content-chunks.ts).
  */
-export function decodeChatStream(events: AsyncIterable<SseEvent>, upstream: UpstreamRef, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new ChunkDecoder(upstream, warnings), upstream);
+export function decodeChatStream(events: AsyncIterable<SseEvent>, upstream: UpstreamRef, warnings?: Warning[], contentChunks = false): AsyncIterableIterator<StreamPart> {
+  return decodeSseParts(events, new ChunkDecoder(upstream, warnings, contentChunks), upstream);
 }
 
 /** The same decoding one event at a time, for a dialect that adds to it (Azure's filter results). */
@@ -51,6 +54,7 @@ class ChunkDecoder implements SseEventDecoder {
   constructor(
     private readonly upstream: UpstreamRef,
     private readonly warnings: Warning[] | undefined,
+    private readonly contentChunks = false,
   ) {
     this.provider = providerOf(upstream);
   }
@@ -105,12 +109,12 @@ class ChunkDecoder implements SseEventDecoder {
       out.push(start);
     }
     const before = out.length;
-    const choices = chunk.choices as Array<Record<string, unknown>> | undefined;
-    const choice = choices?.[0];
-    let delta: Record<string, unknown> | undefined;
+    const choice = this.firstChoice(chunk.choices);
     if (choice) {
-      delta = choice.delta as Record<string, unknown> | undefined;
-      if (delta) this.decodeDelta(delta, out);
+      const delta = choice.delta;
+      // Absent or null on some servers' last chunk (only the finish reason): no delta, not a wrong one.
+      if (isObject(delta)) this.decodeDelta(delta, out);
+      else if (presentNot(delta, 'object')) throw malformedChunk(this.upstream, 'a delta that is not an object');
       if (presentNot(choice.finish_reason, 'string')) throw malformedChunk(this.upstream, 'a finish_reason that is not a string');
       if (choice.finish_reason) {
         // Raised before the finish part, which commits the stream: another deployment may still answer.
@@ -125,6 +129,17 @@ class ChunkDecoder implements SseEventDecoder {
     }
     // A chunk whose only effect was one token's part teaches its shape.
     if (learning && out.length === before + 1) this.learn(shaped, out[before] as StreamPart);
+  }
+
+  /**
+   * The chunk's first choice; undefined for none (`choices: []` of the usage chunk, Azure's filter-only
+   * first chunk). Choices that are not objects, or `choices` that is not a list, are no answer to pass over.
+   */
+  private firstChoice(choices: unknown): Record<string, unknown> | undefined {
+    if (choices === undefined || choices === null) return undefined;
+    if (!Array.isArray(choices)) throw malformedChunk(this.upstream, 'choices that are not a list');
+    for (let i = 0; i < choices.length; i++) if (!isObject(choices[i])) throw malformedChunk(this.upstream, 'a choice that is not an object');
+    return choices[0] as Record<string, unknown> | undefined;
   }
 
   /** The part of a chunk of a learned shape, if `data` is one; false: parse it. */
@@ -185,6 +200,9 @@ class ChunkDecoder implements SseEventDecoder {
     if (reasoning !== undefined) out.push(reasoningPart(reasoning));
     if (typeof delta.content === 'string') {
       if (delta.content !== '') out.push(textPart(delta.content));
+    } else if (this.contentChunks && Array.isArray(delta.content)) {
+      const problem = deltaChunks(delta.content, out);
+      if (problem !== undefined) throw malformedChunk(this.upstream, problem);
     } else if (presentNot(delta.content, 'string')) throw malformedChunk(this.upstream, 'delta content that is not text');
     // OpenAI streams a refusal in pieces, as it does text (`refusal: ""` opens it with the role).
     if (typeof delta.refusal === 'string' && delta.refusal !== '') out.push({ type: 'refusal', delta: delta.refusal });
