@@ -269,6 +269,22 @@ describe('encodeConverseRequest', () => {
     expect(warnings.map((w) => w.setting)).toEqual(['topP']);
   });
 
+  it('clamps temperature to 0..1, the range Converse takes for every model, with a warning; parallel_tool_calls false is warned about, never sent', () => {
+    for (const model of [NOVA, CLAUDE]) {
+      const warnings: Warning[] = [];
+      const body = encode({ temperature: 2, parallelToolCalls: false, tools: [TOOL] }, { model, warnings });
+      expect(body.inferenceConfig?.temperature, model).toBe(1);
+      expect(JSON.stringify(body), model).not.toMatch(/parallel/i);
+      expect(warnings.map((w) => [w.setting, w.message]), model).toEqual([
+        ['temperature', 'Bedrock Converse takes temperature from 0 to 1; 2 was sent as 1.'],
+        ['parallelToolCalls', 'Bedrock Converse cannot be told to avoid parallel tool calls; the setting was ignored.'],
+      ]);
+    }
+    const quiet: Warning[] = [];
+    expect(encode({ temperature: 1, parallelToolCalls: true, tools: [TOOL] }, { warnings: quiet }).inferenceConfig?.temperature).toBe(1);
+    expect(quiet).toEqual([]);
+  });
+
   it("asks Claude's own answer for the stop sequence that fired, only when there are stop sequences", () => {
     expect(encode({ stopSequences: ['END', 'STOP'] }, { model: CLAUDE }).additionalModelResponseFieldPaths).toEqual(['/stop_sequence']);
     expect(encode({}, { model: CLAUDE })).not.toHaveProperty('additionalModelResponseFieldPaths');

@@ -96,6 +96,8 @@ function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: bo
     warnings.push(unsupported('toolChoice', 'Bedrock Converse has no tool choice "none", and needs the tools of a conversation with tool calls: the model may call one.'));
   }
   checkToolNames(request.tools, 'Bedrock Converse');
+  // Converse's toolConfig has no such switch (Claude's disable_parallel_tool_use is a Messages API field).
+  if (request.parallelToolCalls === false) warnings.push(unsupported('parallelToolCalls', 'Bedrock Converse cannot be told to avoid parallel tool calls; the setting was ignored.'));
   body.toolConfig = { tools: toolSpecs(request.tools, cache, claude) };
   // Converse's toolSpec strict is sent to Claude alone (see toolSpecs).
   const strict = claude ? undefined : strictDropped(request.tools, 'This Bedrock model');
@@ -138,6 +140,13 @@ function generation(request: ChatRequest, model: string, claude: boolean, messag
 
 const UNMAPPED = ['seed', 'presencePenalty', 'frequencyPenalty'] as const;
 
+/** Converse's inferenceConfig.temperature takes 0 to 1 for every model (a ValidationException past it); clients may send up to 2. */
+function converseTemperature(asked: number, warnings: Warning[]): number {
+  const sent = Math.min(1, Math.max(0, asked));
+  if (sent !== asked) warnings.push(unsupported('temperature', `Bedrock Converse takes temperature from 0 to 1; ${asked} was sent as ${sent}.`));
+  return sent;
+}
+
 function oneHourIn(messages: readonly ConverseMessage[]): boolean {
   return messages.some((m) => m.content.some((b) => 'cachePoint' in b && b.cachePoint.ttl === '1h'));
 }
@@ -164,7 +173,7 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
   const { plan, extra } = generation(request, options.model, claude, messages, warnings);
   const inference: NonNullable<ConverseRequestBody['inferenceConfig']> = {};
   if (request.maxOutputTokens !== undefined || plan.thinking !== undefined) inference.maxTokens = plan.maxTokens;
-  if (plan.temperature !== undefined) inference.temperature = plan.temperature;
+  if (plan.temperature !== undefined) inference.temperature = converseTemperature(plan.temperature, warnings);
   if (plan.topP !== undefined) inference.topP = plan.topP;
   const stops = claude ? claudeStopSequences(request.stopSequences, warnings) : request.stopSequences;
   if (stops && stops.length > 0) {
