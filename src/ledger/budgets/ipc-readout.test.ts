@@ -1,30 +1,16 @@
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { answer, isCall, RpcClient, type Channel, type Handlers } from '../../cluster/rpc.js';
+import { RpcClient } from '../../cluster/rpc.js';
+import { inProcessPrimary } from '../../cluster/testing/in-process-primary.js';
 import { budgetHandlers, IpcBudgetState } from './ipc-state.js';
 import { MemoryBudgetState, type CounterRef } from './state.js';
 
-/** A worker's channel to a primary in this process, asynchronous like IPC. */
-function channelTo(targets: Record<string, Handlers>): Channel {
-  const toWorker = new EventEmitter();
-  return {
-    send(message) {
-      setImmediate(() => {
-        if (isCall(message)) void answer(targets, message, 1).then((reply) => setImmediate(() => toWorker.emit('message', reply)));
-      });
-      return true;
-    },
-    on: (event, l) => toWorker.on(event, l),
-    off: (event, l) => toWorker.off(event, l),
-  };
-}
 
 const ref = (value: string): CounterRef => ({ counter: `team-daily|2025-06-15|${value}`, budget: 'team-daily', value, hardUsd: 1, periodStart: 0, expiresAt: Date.now() + 60_000 });
 
 describe('budget counters read by a `serve --workers` worker (the budgets route)', () => {
   it('reads the primary\'s figures and counter ids, whichever worker reserved and spent', async () => {
-    const targets = { budgets: budgetHandlers(new MemoryBudgetState()) };
-    const [writer, reader] = [new IpcBudgetState(new RpcClient(channelTo(targets))), new IpcBudgetState(new RpcClient(channelTo(targets)))] as const;
+    const primary = inProcessPrimary({ budgets: budgetHandlers(new MemoryBudgetState()) });
+    const [writer, reader] = [new IpcBudgetState(new RpcClient(primary.channel())), new IpcBudgetState(new RpcClient(primary.channel()))] as const;
     const reserved = await writer.reserve([ref('research')], 0.3);
     await writer.settle([ref('search')], 0.25, undefined);
     expect(reserved.ok).toBe(true);

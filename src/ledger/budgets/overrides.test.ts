@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { answer, isCall, RpcClient, type Channel, type Handlers } from '../../cluster/rpc.js';
+import { RpcClient } from '../../cluster/rpc.js';
+import { inProcessPrimary } from '../../cluster/testing/in-process-primary.js';
 import { silentLogger } from '../../core/logger.js';
 import { admissionRequest } from '../testing/fixtures.js';
 import { BudgetGuard, type SoftLimitNotice } from './guard.js';
@@ -16,20 +16,6 @@ const ref = (value: string): CounterRef => ({ counter: `team-daily|2025-06-15|${
 
 const override = (value: string, hardUsd: number, expiresAt: number, softUsd?: number): BudgetOverride => ({ budget: 'team-daily', value, hardUsd, softUsd, expiresAt, setAt: NOW, by: 'key:ops', reason: 'incident 42' });
 
-/** A worker's channel to a primary in this process, asynchronous like IPC. */
-function channelTo(targets: Record<string, Handlers>): Channel {
-  const toWorker = new EventEmitter();
-  return {
-    send(message) {
-      setImmediate(() => {
-        if (isCall(message)) void answer(targets, message, 1).then((reply) => setImmediate(() => toWorker.emit('message', reply)));
-      });
-      return true;
-    },
-    on: (event, l) => toWorker.on(event, l),
-    off: (event, l) => toWorker.off(event, l),
-  };
-}
 
 /** Two replicas' (or workers') views of one budget state, on a clock the spec moves. */
 type Open = (clock: () => number) => Promise<[BudgetState, BudgetState]>;
@@ -40,8 +26,8 @@ const STATES: Array<[string, Open | undefined]> = [
     return [state, state];
   }],
   ['on a `serve --workers` primary, over IPC', async (clock) => {
-    const targets = { budgets: budgetHandlers(new MemoryBudgetState(clock)) };
-    return [new IpcBudgetState(new RpcClient(channelTo(targets))), new IpcBudgetState(new RpcClient(channelTo(targets)))];
+    const primary = inProcessPrimary({ budgets: budgetHandlers(new MemoryBudgetState(clock)) });
+    return [new IpcBudgetState(new RpcClient(primary.channel())), new IpcBudgetState(new RpcClient(primary.channel()))];
   }],
   ['in Redis', REDIS_URL === undefined ? undefined : async (clock) => {
     const prefix = `overrides-${process.pid}-${Math.floor(Math.random() * 1e9)}:`;
