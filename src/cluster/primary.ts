@@ -17,6 +17,7 @@ import type { GatewayStatus } from '../gateway/engine.js';
 import type { InterruptionNotice } from '../ops/interruption/notice.js';
 import { INTERRUPTION_TOPIC } from './interruption.js';
 import { STOP_NOW_TOPIC } from './stop-now.js';
+import { RELOAD_TOPIC, reloadWorkers } from './reload.js';
 import { PING_TOPIC, Watchdog } from './watchdog.js';
 
 /**
@@ -66,7 +67,7 @@ export interface Primary {
  * all of them. It relays each worker's use of quotas and provisioned capacity to the others (`LoadRelay`), and counts their running SQLite ledger reads for their WAL gates (`WalReadCounts`). A scrape of GET /metrics on any worker is answered with every worker's series, and GET
  * /v1/switchyard/status (and the dashboard's feed) with every worker's status, which the primary
  * gathers and combines. SIGTERM/SIGINT are forwarded to every worker (as SIGTERM), which drains and exits, a
- * second SIGINT (Ctrl-C pressed twice) as a push that stops them at once; SIGHUP (reload) too until then; an interruption notice (`interrupt`) is pushed to every worker likewise. A crashed worker is restarted from the running config, at most `maxRestarts` times per window; so is one whose event loop is stuck, which the watchdog kills with SIGKILL once it has left a ping unanswered for 30 s (`watchdog.ts`).
+ * second SIGINT (Ctrl-C pressed twice) as a push that stops them at once; SIGHUP (reload) too until then; a worker's admin reload has every other worker reload and say what it applied (`reload.ts`); an interruption notice (`interrupt`) is pushed to every worker likewise. A crashed worker is restarted from the running config, at most `maxRestarts` times per window; so is one whose event loop is stuck, which the watchdog kills with SIGKILL once it has left a ping unanswered for 30 s (`watchdog.ts`).
  */
 export function startPrimary(options: PrimaryOptions): Primary {
   const { logger } = options;
@@ -280,10 +281,14 @@ function callTargets({ config, store, broadcast, metrics, loads, listeningWorker
   return {
     [STATE_TARGET]: stateHandlers(store, (key) => broadcast({ sy: 'push', topic: STATE_CHANGED, data: key })),
     [CLUSTER_TARGET]: {
-      // A worker reloaded through the admin API: the others read the file again too, as on SIGHUP.
-      reloadOthers: async ([from]: readonly unknown[]) => {
-        for (const w of listeningWorkers()) if (w.id !== from) w.process.kill('SIGHUP');
-      },
+      // A worker reloaded through the admin API: the others read the file again too, and say what they
+      // applied (each reload asked for while one runs reads the file once more after it, `AppHolder`).
+      reloadOthers: ([from]: readonly unknown[]) =>
+        reloadWorkers(
+          listeningWorkers()
+            .filter((w) => w.id !== from)
+            .map((w) => ({ id: w.id, reload: (timeoutMs: number) => ask(w, RELOAD_TOPIC, timeoutMs) })),
+        ),
       // A worker starting builds from the config the group runs, not from the file as it is now.
       runningConfig: async () => config.read(),
       reloadedTo: async ([text]: readonly unknown[]) => {

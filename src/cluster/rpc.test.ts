@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryStateStore } from '../state/memory.js';
 import { IpcStateStore, STATE_CHANGED, stateHandlers } from '../state/ipc.js';
 import { MemoryBudgetState, type CounterRef } from '../ledger/budgets/state.js';
@@ -7,7 +7,7 @@ import { IpcBudgetState, budgetHandlers } from '../ledger/budgets/ipc-state.js';
 import type { LimitRef } from '../limits/counters.js';
 import { IpcRateLimitState, rateLimitHandlers } from '../limits/ipc-state.js';
 import { MemoryRateLimitState } from '../limits/state.js';
-import { answer, Asks, isCall, isTell, RpcClient, type AskMessage, type Channel, type Handlers, type PushMessage } from './rpc.js';
+import { answer, Asks, isCall, isTell, RpcClient, type AskMessage, type CallMessage, type Channel, type Handlers, type PushMessage } from './rpc.js';
 
 /** A primary in this process: workers' channels deliver calls to `answer` and replies back, asynchronously like IPC. */
 function primary(targets: Record<string, Handlers>) {
@@ -111,6 +111,25 @@ describe('calls from workers to the primary', () => {
     stuck.close();
     const p = primary({ state: {} });
     await expect(new RpcClient(p.channel()).call('state', 'constructor', [])).rejects.toThrow(/no shared method state.constructor/);
+  });
+
+  it('a call given its own timeout (a reload of every worker) waits that long, not the client\'s', async () => {
+    vi.useFakeTimers();
+    try {
+      const toWorker = new EventEmitter();
+      const sent: CallMessage[] = [];
+      const client = new RpcClient({ send: (m) => (sent.push(m as CallMessage), true), on: (e, l) => toWorker.on(e, l), off: (e, l) => toWorker.off(e, l) }, 40);
+      const short = client.call('cluster', 'metrics', []);
+      const long = client.call('cluster', 'reloadOthers', [1], 35_000);
+      const shortFailed = expect(short).rejects.toThrow(/did not answer within 40 ms/);
+      await vi.advanceTimersByTimeAsync(30_000);
+      await shortFailed;
+      toWorker.emit('message', { sy: 'reply', id: sent[1]?.id, value: ['done'] });
+      await expect(long).resolves.toEqual(['done']);
+      client.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a worker answers the primary\'s asks on its topics; an unknown topic or a silent worker fails the ask', async () => {

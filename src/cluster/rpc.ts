@@ -42,7 +42,7 @@ export interface TellMessage {
   error?: string;
 }
 
-/** The primary's own methods (the cluster as a whole): `reloadOthers(workerId)`, `metrics()`, `status(workerId, ownStatus)`. */
+/** The primary's own methods (the cluster as a whole): `reloadOthers(workerId)` (what each other worker applied), `metrics()`, `status(workerId, ownStatus)`. */
 export const CLUSTER_TARGET = 'cluster';
 
 /**
@@ -92,6 +92,7 @@ interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
   deadline: number;
+  timeoutMs: number;
 }
 
 /**
@@ -116,7 +117,8 @@ export class RpcClient {
     this.sweeper.unref();
   }
 
-  call(target: string, method: string, args: readonly unknown[]): Promise<unknown> {
+  /** Calls `target.method(args)` in the primary; `timeoutMs` for a call that waits on more than the primary (a reload of every worker). */
+  call(target: string, method: string, args: readonly unknown[], timeoutMs = this.timeoutMs): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const unavailable = (why: string): Error => new Error(`shared state unavailable: ${why} (${target}.${method})`);
@@ -126,7 +128,7 @@ export class RpcClient {
       }
       // Waiting before the send, and whatever send() returns: false only says the channel is backed up
       // (a metrics scrape sends hundreds of KB), and the primary will act on the call and answer it.
-      this.pending.set(id, { resolve, reject, deadline: this.now() + this.timeoutMs });
+      this.pending.set(id, { resolve, reject, deadline: this.now() + timeoutMs, timeoutMs });
       const message: CallMessage = { sy: 'call', id, target, method, args };
       const failed = (err: unknown): void => {
         if (this.pending.delete(id)) reject(unavailable((err as Error).message));
@@ -194,7 +196,7 @@ export class RpcClient {
     for (const [id, p] of this.pending) {
       if (p.deadline > now) continue;
       this.pending.delete(id);
-      p.reject(new Error(`the primary process did not answer within ${this.timeoutMs} ms`));
+      p.reject(new Error(`the primary process did not answer within ${p.timeoutMs} ms`));
     }
   }
 }

@@ -19,6 +19,9 @@ import { asNotice, INTERRUPTION_TOPIC } from './interruption.js';
 import { STOP_NOW_TOPIC } from './stop-now.js';
 import { answerPings } from './watchdog.js';
 import type { InterruptionNotice } from '../ops/interruption/notice.js';
+import type { ReloadResult, WorkerReload } from '../ops/reload.js';
+import type { Logger } from '../core/logger.js';
+import { RELOAD_TOPIC, reloadPod, reloadTold, WORKER_RELOAD_MS } from './reload.js';
 
 /**
  * What a cluster worker shares through the primary, for `createApp`. The states are there whatever the
@@ -50,8 +53,13 @@ export interface WorkerShared {
   relayLoad(read: () => LoadReport, adopt: (others: LoadReport) => void): void;
   /** Tells a SQLite ledger's WAL gate of the other workers' reads of the file at `path` (through the primary). */
   walReads: (path: string) => ClusterReads;
-  /** Has the primary reload every other worker (this one reloaded through the admin API). */
-  reloadOthers(): Promise<void>;
+  /**
+   * An admin reload of the process group: `own` (this worker's reload), then every other worker's through
+   * the primary; the answer says what each applied (`reloadPod`).
+   */
+  reloadPod(own: () => Promise<ReloadResult>, logger: Logger): Promise<ReloadResult>;
+  /** Reloads with `reload` when the primary asks (another worker's admin reload), telling it what was applied. */
+  answerReload(reload: () => Promise<ReloadResult>): void;
   /**
    * The config text the process group runs (the primary's, read at its start or at the last reload a
    * worker carried out), for this worker to build from: the file may have changed since without a reload.
@@ -131,8 +139,17 @@ export function workerShared(): WorkerShared | undefined {
       void reporter.tick();
     },
     walReads: clusterWalReads((method, args) => rpc.call(WAL_READS_TARGET, method, args), worker.id),
-    async reloadOthers() {
-      await rpc.call(CLUSTER_TARGET, 'reloadOthers', [worker.id]);
+    reloadPod(own, logger) {
+      // The primary waits up to WORKER_RELOAD_MS for the others; its answer gets a margin to arrive.
+      const others = async (): Promise<WorkerReload[]> => {
+        const told = await rpc.call(CLUSTER_TARGET, 'reloadOthers', [worker.id], WORKER_RELOAD_MS + 5_000);
+        if (!Array.isArray(told)) throw new Error('the primary answered the reload call with no list of workers');
+        return told as WorkerReload[];
+      };
+      return reloadPod(worker.id, own, others, logger);
+    },
+    answerReload(reload) {
+      rpc.onAsk(RELOAD_TOPIC, async () => reloadTold(await reload()));
     },
     async runningConfig() {
       const text = await rpc.call(CLUSTER_TARGET, 'runningConfig', []);

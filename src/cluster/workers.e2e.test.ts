@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -306,6 +307,38 @@ describe('switchyard serve --workers 2', () => {
       },
       { timeout: 3_000, interval: 100 },
     );
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  }, 30_000);
+
+  it('ends every worker on the newest file after two admin reloads back to back, each answer saying what every worker applied', async () => {
+    const sim = await startSim();
+    const dir = mkdtempSync(join(tmpdir(), 'workers-reloads-'));
+    const noLedger = ['ledger: { enabled: false }'];
+    const configPath = writeServeConfig(dir, sim.url, noLedger, 'group-a');
+    const gw = await serveProcess(configPath, { workers: 2, cleanup });
+    /** The groups each of four new connections (alternating between the workers) is served. */
+    const groupsSeen = async (): Promise<string[][]> => {
+      const seen = await Promise.all(Array.from({ length: 4 }, () => onNewConnection(gw.url, '/v1/models', 'GET')));
+      return seen.map((m) => (JSON.parse(m.text) as { data: Array<{ id: string }> }).data.map((d) => d.id).filter((id) => id.startsWith('group-')));
+    };
+    type Answer = { changes: { added: string[]; removed: string[] }; version: string; partial?: true; workers: Array<{ reloaded: boolean; version?: string }> };
+    /** Writes the file with group `group`, reloads through whichever worker takes the connection, and checks it answered for both. */
+    const reloadTo = async (group: string): Promise<Answer> => {
+      writeServeConfig(dir, sim.url, noLedger, group);
+      const version = createHash('sha256').update(readFileSync(configPath)).digest('hex').slice(0, 12);
+      const res = await onNewConnection(gw.url, '/v1/switchyard/reload');
+      expect(res.status).toBe(200);
+      const said = JSON.parse(res.text) as Answer;
+      expect(said.partial).toBeUndefined();
+      expect([said.version, ...said.workers.map((w) => w.reloaded && w.version)]).toEqual([version, version, version]);
+      return said;
+    };
+    await reloadTo('group-b');
+    // The second reload comes at once (its connection likely to the other worker), read after the first.
+    expect((await reloadTo('group-c')).changes).toMatchObject({ added: ['groups.group-c'], removed: ['groups.group-b'] });
+    // Both answers confirmed every worker applied the file: no waiting.
+    expect(await groupsSeen()).toEqual([['group-c'], ['group-c'], ['group-c'], ['group-c']]);
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
   }, 30_000);

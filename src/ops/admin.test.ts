@@ -3,6 +3,7 @@ import type { ConfigInput } from '../config/schema.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
 import { ADMIN_ROUTES, NO_RELOAD, drainDeployment, listeningAt, type Listening, noticeInterruption, reloadConfig, resetBreaker, showConfig, undrainDeployment, type AdminTarget } from './admin.js';
+import type { ReloadResult, WorkerReload } from './reload.js';
 
 const opened: Gateway[] = [];
 afterEach(async () => {
@@ -119,5 +120,17 @@ describe('admin routes', () => {
       'POST /v1/switchyard/reload',
     ]);
     expect(new Set(ADMIN_ROUTES.map((r) => r.action)).size).toBe(ADMIN_ROUTES.length);
+  });
+
+  it("audits a reload with what it changed and, under --workers, what each worker applied and whether one did not", () => {
+    const audited = ADMIN_ROUTES.find((r) => r.action === 'config.reloaded')?.audited;
+    const changes = { summary: '1 change in api_keys', sections: ['api_keys'], added: [], removed: ['api_keys.user2'], changed: [], more: 0 };
+    const one: ReloadResult = { reloaded: true, deployments: 1, restartRequired: [], keysNotMatching: [], keysNotMatchingTotal: 0, changes };
+    expect(audited?.(one)).toEqual({ changes });
+    const workers: WorkerReload[] = [
+      { worker: 1, reloaded: true, version: 'c0ffee', deployments: 1, changes: changes.summary },
+      { worker: 2, reloaded: false, error: 'the worker did not answer reload within 30000 ms' },
+    ];
+    expect(audited?.({ ...one, version: 'c0ffee', workers, partial: true })).toEqual({ changes, version: 'c0ffee', workers, partial: true });
   });
 });

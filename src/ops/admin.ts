@@ -179,8 +179,14 @@ export interface AdminRoute {
 
 const route = (method: AdminRoute['method'], path: string, run: AdminOperation, action: string, subject: string, audited?: AdminRoute['audited']): AdminRoute => ({ method, path, run, action, subject, ...(audited && { audited }) });
 
+/** What a reload's entry keeps of its answer: the change, and under `--workers` the version each worker applied and whether one did not. */
+const RELOAD_AUDITED = ['changes', 'version', 'workers', 'partial'] as const;
+
 /** A reload's entry says what changed (paths, no secret's value): the body it was asked with is empty. */
-const reloadChanges: AdminRoute['audited'] = (result) => (isObject(result) && 'changes' in result ? { changes: result.changes } : {});
+const reloadChanges: AdminRoute['audited'] = (result) => {
+  if (!isObject(result) || !('changes' in result)) return {};
+  return Object.fromEntries(RELOAD_AUDITED.filter((k) => k in result).map((k) => [k, result[k]]));
+};
 
 /** Every admin route (admin keys only). */
 export const ADMIN_ROUTES: readonly AdminRoute[] = [

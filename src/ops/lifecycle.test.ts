@@ -41,4 +41,14 @@ describe("serve's SIGHUP listener", () => {
     expect(notes).toEqual(['reloading the config', 'reload ignored: shutting down']);
     expect(process.listenerCount('SIGHUP')).toBeGreaterThan(0);
   });
+
+  it('runs a reload the primary relays only while serving, refusing it while starting or shutting down as a SIGHUP is', async () => {
+    const { sighup } = listen();
+    const reload = async (): Promise<string> => 'reloaded';
+    await expect(sighup.whileServing(reload)).rejects.toThrow('reload ignored: starting');
+    sighup.serve(reload);
+    await expect(sighup.whileServing(reload)).resolves.toBe('reloaded');
+    sighup.shutDown();
+    await expect(sighup.whileServing(reload)).rejects.toThrow('reload ignored: shutting down');
+  });
 });

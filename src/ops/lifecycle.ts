@@ -41,6 +41,15 @@ export class SighupReloads {
     this.phase = 'serving';
   }
 
+  /**
+   * Runs `reload` asked for otherwise than by a signal (the primary, for another worker's admin reload)
+   * as a SIGHUP would be: only while serving, else refused saying why.
+   */
+  whileServing<T>(reload: () => Promise<T>): Promise<T> {
+    if (this.phase !== 'serving') return Promise.reject(new Error(`reload ignored: ${this.phase}`));
+    return reload();
+  }
+
   /** From now on SIGHUPs are ignored: a drain runs to its end. */
   shutDown(): void {
     this.phase = 'shutting down';

@@ -135,6 +135,83 @@ describe('config reload', () => {
   });
 });
 
+describe('reloads asked for while one runs', () => {
+  /** A holder whose next build waits for `release` (the reload in progress); every file read is counted. */
+  function heldHolder(first: GatewayConfig) {
+    let release = (): void => undefined;
+    let held: Promise<void> | undefined = new Promise<void>((r) => (release = r));
+    const reads: string[][] = [];
+    const h = new AppHolder(new TestApp(first), {
+      load: () => {
+        const c = next();
+        reads.push(c.deployments.map((d) => d.id));
+        return c;
+      },
+      build: async (c) => {
+        const waiting = held;
+        held = undefined;
+        await waiting;
+        const a = new TestApp(c);
+        built.push(a);
+        return a;
+      },
+      logger: silentLogger,
+      retireAfterMs: 60_000,
+    });
+    built.push(h.current);
+    return { h, reads, release: () => release() };
+  }
+
+  it('reads the file once more after the running reload, so the process ends on the newest file and each answer says what it applied', async () => {
+    const { h, reads, release } = heldHolder(configWith('a'));
+    next = () => configWith('a', 'b');
+    const first = h.reload();
+    // The file changes while the first reload builds from what it read.
+    next = () => configWith('b');
+    const second = h.reload();
+    const third = h.reload();
+    release();
+    expect((await first).changes).toMatchObject({ added: ['deployments.b'], removed: [] });
+    // The second answer is the reload that read the file after it was asked for: it removed `a`.
+    expect((await second).changes).toMatchObject({ added: [], removed: ['deployments.a'] });
+    expect(await third).toBe(await second);
+    expect(reads).toEqual([['a', 'b'], ['b']]);
+    expect(h.current.gateway.config.deployments.map((d) => d.id)).toEqual(['b']);
+  });
+
+  it('runs the queued reload even when the running one is refused (the file was fixed meanwhile)', async () => {
+    next = () => configWith('a', 'b');
+    const failing = new AppHolder(new TestApp(configWith('a')), {
+      load: () => next(),
+      build: async (c) => {
+        if (c.deployments.length === 2) throw new ConfigError('gateway.yaml', [{ path: 'deployments[1].model', message: 'Required' }]);
+        const a = new TestApp(c);
+        built.push(a);
+        return a;
+      },
+      logger: silentLogger,
+      retireAfterMs: 60_000,
+    });
+    built.push(failing.current);
+    const refused = failing.reload();
+    next = () => configWith('c');
+    const fixed = failing.reload();
+    await expect(refused).rejects.toMatchObject({ status: 422 });
+    expect((await fixed).changes).toMatchObject({ added: ['deployments.c'], removed: ['deployments.a'] });
+    expect(failing.current.gateway.config.deployments.map((d) => d.id)).toEqual(['c']);
+  });
+
+  it('a reload asked for after the last one ended reads the file again on its own', async () => {
+    const { h, reads, release } = heldHolder(configWith('a'));
+    next = () => configWith('b');
+    release();
+    await h.reload();
+    next = () => configWith('c');
+    await h.reload();
+    expect(reads).toEqual([['b'], ['c']]);
+  });
+});
+
 describe('what a reload says changed', () => {
   const keyed = (key: string, strategy: 'priority' | 'weighted' = 'priority'): GatewayConfig =>
     resolveConfig({ deployments: [rawDeployment('primary-oa', { api_key: key }), rawDeployment('backup')], groups: [{ name: 'chat', strategy, deployments: ['primary-oa', 'backup'] }] }, {});

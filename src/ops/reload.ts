@@ -24,6 +24,8 @@ export interface ReloadOptions<T extends Reloadable> {
   load: () => GatewayConfig;
   /** Builds everything a config describes (createApp). */
   build: (config: GatewayConfig) => Promise<T>;
+  /** Names the file version `load` just read (a digest of its text), for the answer; absent where none is kept. */
+  version?: () => string | undefined;
   logger: Logger;
   /** The longest an old generation waits for its in-flight requests before it is closed anyway. */
   retireAfterMs: number;
@@ -44,7 +46,16 @@ export interface ReloadResult {
   keysNotMatchingTotal: number;
   /** What differs from the config replaced: sections, and ids and setting paths, values only of a few secret-free settings. */
   changes: ConfigChanges;
+  /** The file version applied (`ReloadOptions.version`): the same in every worker that read the same file. */
+  version?: string;
+  /** Under `serve --workers`: what each worker applied, the one that took the request first. */
+  workers?: WorkerReload[];
+  /** Under `serve --workers`: set when a worker refused the file, did not confirm in time, or applied another version. */
+  partial?: true;
 }
+
+/** One worker's part of a reload under `serve --workers`: what its own reload changed, or why it did not reload. */
+export type WorkerReload = { worker: number; reloaded: true; version: string | undefined; deployments: number; changes: string } | { worker: number; reloaded: false; error: string };
 
 /**
  * Settings whose changes the running process cannot apply, by their path: the listener was built from
@@ -72,6 +83,8 @@ export interface Generation<T> {
 export class AppHolder<T extends Reloadable> {
   private generation: Generation<T>;
   private reloading: Promise<ReloadResult> | undefined;
+  /** The one reload queued behind the running one, shared by every call made while it runs. */
+  private again: Promise<ReloadResult> | undefined;
   private readonly retiring = new Set<Promise<void>>();
   /** The app that served each answer (its `ServedBy`) or billed each failure (its `Spent`) still referenced: a reload meanwhile must not reprice it. */
   private readonly servers = new WeakMap<object, T>();
@@ -113,11 +126,21 @@ export class AppHolder<T extends Reloadable> {
 
   /**
    * Loads the file again and swaps in a new app built from it. An invalid file (or a build that fails)
-   * keeps the running app and throws a GatewayError saying why. Concurrent calls share one reload.
+   * keeps the running app and throws a GatewayError saying why. A call while a reload runs is answered by
+   * one more reload after it (shared by every call meanwhile): the running one may have read the file
+   * before the change this call is about, so joining it would leave this process on the older file.
    */
   reload(): Promise<ReloadResult> {
-    this.reloading ??= this.swap().finally(() => (this.reloading = undefined));
-    return this.reloading;
+    // The queued one first: between the running one's end and its own start, it is the next reload.
+    if (this.again) return this.again;
+    if (!this.reloading) return this.run();
+    this.again = this.reloading
+      .catch(() => undefined)
+      .then(() => {
+        this.again = undefined;
+        return this.run();
+      });
+    return this.again;
   }
 
   /** Closes the current app and any generation still retiring (shutdown). */
@@ -126,12 +149,22 @@ export class AppHolder<T extends Reloadable> {
     await this.generation.app.close();
   }
 
+  private run(): Promise<ReloadResult> {
+    const running: Promise<ReloadResult> = this.swap().finally(() => {
+      if (this.reloading === running) this.reloading = undefined;
+    });
+    this.reloading = running;
+    return running;
+  }
+
   private async swap(): Promise<ReloadResult> {
     const { logger } = this.options;
     let config: GatewayConfig;
+    let version: string | undefined;
     let next: T;
     try {
       config = this.options.load();
+      version = this.options.version?.();
       next = await this.options.build(config);
     } catch (err) {
       const message = err instanceof ConfigError ? err.message : toGatewayError(err).message;
@@ -151,7 +184,7 @@ export class AppHolder<T extends Reloadable> {
     logger.warn({ deployments: config.deployments.length, restartRequired, keysNotMatching: keysNotMatching.map((k) => k.id), keysNotMatchingTotal, changes, audit: true }, 'config reloaded');
     const retired = this.retire(old).finally(() => this.retiring.delete(retired));
     this.retiring.add(retired);
-    return { reloaded: true, deployments: config.deployments.length, restartRequired, keysNotMatching, keysNotMatchingTotal, changes };
+    return { reloaded: true, deployments: config.deployments.length, restartRequired, keysNotMatching, keysNotMatchingTotal, changes, ...(version !== undefined && { version }) };
   }
 
   private async retire(g: Generation<T>): Promise<void> {

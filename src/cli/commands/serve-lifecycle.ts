@@ -63,6 +63,8 @@ export async function untilStopped({ server, holder, logger, shared, config }: S
   };
   logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
   sighup.serve(() => holder.reload());
+  // Another worker's admin reload, relayed by the primary: taken as a SIGHUP is, and answered with what was applied.
+  shared?.answerReload(() => sighup.whileServing(() => holder.reload()));
   // A stop heard while starting is told at once: nothing is in flight yet, so the drain ends at once.
   // The drain's failure surfaces below, from `drain.done()`.
   stops.listen((signal, now) => (now ? stopNow() : void stop({ signal }, graceMs, 'shutting down').catch(() => undefined)));

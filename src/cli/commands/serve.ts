@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
+import { createHash } from 'node:crypto';
 import { ConfigError, literalSecrets, loadConfigFile, parseConfigText, readConfigText } from '../../config/load.js';
 import { LITERAL_SECRET } from '../../config/secret-ref.js';
 import { checkReach } from '../../routing/reach.js';
@@ -273,10 +274,10 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
   const logger = cluster.worker ? loggers.logger.child({ worker: cluster.worker.id }) : loggers.logger;
   const access = cluster.worker ? loggers.access.child({ worker: cluster.worker.id }) : loggers.access;
   // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
-  // With workers, the others reload too once this one did: the same file, so the same outcome.
+  // With workers, the others reload too once this one did, and the answer says what each applied.
   // GET /v1/switchyard/config shows where it listens, which --host, --port or a reload part from the file.
   let listening: Listening | undefined = undefined;
-  const admin: AdminTarget = { ...holderAdmin(() => holder, shared && (() => shared.reloadOthers())), listening: () => listening };
+  const admin: AdminTarget = { ...holderAdmin(() => holder), ...(shared && { reload: () => shared.reloadPod(() => holder.reload(), logger) }), listening: () => listening };
   // With workers, GET /metrics answers for them all: the primary gathers each one's own series.
   const clusterMetrics = shared && (() => shared.metrics());
   // And GET /v1/switchyard/status and the dashboard's feed: the primary combines every worker's status.
@@ -324,6 +325,8 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
       if (read !== undefined) shared?.reloadedTo(read);
       return built;
     },
+    // Under --workers, each worker's answer names the file version it applied (the text, never logged).
+    version: (): string | undefined => (read === undefined ? undefined : createHash('sha256').update(read).digest('hex').slice(0, 12)),
   };
   const holder: AppHolder<App> = new AppHolder(app, { ...reload, logger, retireAfterMs: config.server.shutdown_grace_ms });
   shared?.onStateChange(() => holder.current.gateway.syncState());
