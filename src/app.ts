@@ -75,6 +75,8 @@ export interface AppOptions {
    * `serve --workers` worker, `own` combined with every other worker's by the primary.
    */
   clusterStatus?: (own: GatewayStatus) => Promise<GatewayStatus>;
+  /** After a virtual key is written here: the other workers reload their keys before it is answered (`KeyStoreOptions.written`). */
+  keysWritten?: () => Promise<void>;
   /**
    * What the admin routes act on: the process's current gateway and its reload (an AppHolder's, in
    * `serve`). Defaults to this app's gateway, without reloads (the reload route answers 501).
@@ -117,7 +119,7 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
   const ledger = await createLedger(config, { logger, budgetState: options.budgetState, onSoftLimit: (notice) => observability.softLimitReached(notice), keyBudgets, copyUnstored: options.copyUnstored, walReads: options.walReads });
   observability.watchLedger(() => ledger.stats());
   observability.watchBudgets(() => ledger.budgetSpending());
-  const governance = await createGovernance(config, ledger.store, logger).catch(async (err: unknown) => {
+  const governance = await createGovernance(config, ledger.store, logger, options.keysWritten).catch(async (err: unknown) => {
     await ledger.close();
     throw err;
   });

@@ -17,6 +17,7 @@ import type { GatewayStatus } from '../gateway/engine.js';
 import type { InterruptionNotice } from '../ops/interruption/notice.js';
 import { INTERRUPTION_TOPIC } from './interruption.js';
 import { STOP_NOW_TOPIC } from './stop-now.js';
+import { KEYS_TOPIC, keysChangedElsewhere } from './keys.js';
 import { RELOAD_TOPIC, reloadWorkers } from './reload.js';
 import { PING_TOPIC, Watchdog } from './watchdog.js';
 
@@ -288,6 +289,13 @@ function callTargets({ config, store, broadcast, metrics, loads, listeningWorker
           listeningWorkers()
             .filter((w) => w.id !== from)
             .map((w) => ({ id: w.id, reload: (timeoutMs: number) => ask(w, RELOAD_TOPIC, timeoutMs) })),
+        ),
+      // A worker wrote a virtual key: the others reload theirs before its write is answered.
+      keysChanged: ([from]: readonly unknown[]) =>
+        keysChangedElsewhere(
+          listeningWorkers()
+            .filter((w) => w.id !== from)
+            .map((w) => (timeoutMs: number) => ask(w, KEYS_TOPIC, timeoutMs)),
         ),
       // A worker starting builds from the config the group runs, not from the file as it is now.
       runningConfig: async () => config.read(),

@@ -21,6 +21,7 @@ import { answerPings } from './watchdog.js';
 import type { InterruptionNotice } from '../ops/interruption/notice.js';
 import type { ReloadResult, WorkerReload } from '../ops/reload.js';
 import type { Logger } from '../core/logger.js';
+import { KEYS_CHANGED_MS, KEYS_TOPIC } from './keys.js';
 import { RELOAD_TOPIC, reloadPod, reloadTold, WORKER_RELOAD_MS } from './reload.js';
 
 /**
@@ -60,6 +61,10 @@ export interface WorkerShared {
   reloadPod(own: () => Promise<ReloadResult>, logger: Logger): Promise<ReloadResult>;
   /** Reloads with `reload` when the primary asks (another worker's admin reload), telling it what was applied. */
   answerReload(reload: () => Promise<ReloadResult>): void;
+  /** A virtual key was written here: resolves once every other worker reloaded its keys (or `KEYS_CHANGED_MS` passed). */
+  keysChanged(): Promise<void>;
+  /** How this worker reloads its keys when another wrote one. */
+  answerKeysChanged(refresh: () => Promise<unknown>): void;
   /**
    * The config text the process group runs (the primary's, read at its start or at the last reload a
    * worker carried out), for this worker to build from: the file may have changed since without a reload.
@@ -150,6 +155,15 @@ export function workerShared(): WorkerShared | undefined {
     },
     answerReload(reload) {
       rpc.onAsk(RELOAD_TOPIC, async () => reloadTold(await reload()));
+    },
+    async keysChanged() {
+      await rpc.call(CLUSTER_TARGET, 'keysChanged', [worker.id], KEYS_CHANGED_MS + 1_000);
+    },
+    answerKeysChanged(refresh) {
+      rpc.onAsk(KEYS_TOPIC, async () => {
+        await refresh();
+        return true;
+      });
     },
     async runningConfig() {
       const text = await rpc.call(CLUSTER_TARGET, 'runningConfig', []);

@@ -216,6 +216,48 @@ describe('switchyard serve --workers 2', () => {
     expect(await gw.exited).toBe(0);
   }, 30_000);
 
+  it('a virtual key created or revoked through one worker is in force on the other before the write is answered, not at its next poll', async () => {
+    const sim = await startSim();
+    const dir = mkdtempSync(join(tmpdir(), 'workers-keys-'));
+    const configPath = writeServeConfig(dir, sim.url, [
+      'api_keys: [{ id: ops, key: sk-ops-admin-key-0123456789, role: admin }]',
+      `ledger: { store: sqlite, path: "${join(dir, 'ledger.sqlite')}", journal: false, spill_path: "${join(dir, 'spill.jsonl')}" }`,
+      // The slowest poll: without the relay, the other worker learns of a change up to a second later.
+      "keys: { hmac_secret: 'an-hmac-secret-of-at-least-32-characters', refresh_ms: 1000 }",
+    ]);
+    const gw = await serveProcess(configPath, { workers: 2, cleanup });
+    const admin = async (path: string, payload?: unknown): Promise<Record<string, unknown>> => {
+      const client = new Client(gw.url);
+      try {
+        const res = await client.request({ path, method: 'POST', headers: { authorization: 'Bearer sk-ops-admin-key-0123456789', 'content-type': 'application/json' }, body: payload === undefined ? undefined : JSON.stringify(payload) });
+        return (await res.body.json()) as Record<string, unknown>;
+      } finally {
+        await client.close();
+      }
+    };
+    // Eight chats at once, each on a connection of its own: both workers answer some.
+    const eightAsKey = (key: string): Promise<number[]> =>
+      Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const client = new Client(gw.url);
+          try {
+            const res = await client.request({ path: '/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+            await res.body.text();
+            return res.statusCode;
+          } finally {
+            await client.close();
+          }
+        }),
+      );
+    const created = await admin('/v1/switchyard/keys', { owner: 'alice' });
+    const key = created.key as string;
+    expect(await eightAsKey(key)).toEqual(Array(8).fill(200));
+    expect(await admin(`/v1/switchyard/keys/${created.id as string}/revoke`)).toMatchObject({ status: 'revoked' });
+    expect(await eightAsKey(key)).toEqual(Array(8).fill(401));
+    const workers = (): number => new Set(gw.lines().filter((l) => l.msg === 'request').map((l) => l.worker)).size;
+    await vi.waitFor(() => expect(workers()).toBe(2), { timeout: 2_000, interval: 50 });
+  }, 30_000);
+
   it('enforces one rate limit for the process group, not one per worker', async () => {
     const sim = await startSim();
     const dir = mkdtempSync(join(tmpdir(), 'workers-limits-'));

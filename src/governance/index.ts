@@ -29,7 +29,7 @@ export interface Governance {
 }
 
 /** Builds the audit log, the denial recorder and (with `keys.hmac_secret`) the virtual keys, loaded before it resolves. */
-export async function createGovernance(config: GatewayConfig, store: LedgerStore | undefined, logger: Logger): Promise<Governance> {
+export async function createGovernance(config: GatewayConfig, store: LedgerStore | undefined, logger: Logger, keysWritten?: () => Promise<void>): Promise<Governance> {
   const secret = config.keys.hmac_secret;
   if (!(store instanceof SqlLedgerStore)) {
     if (secret) throw new Error('keys.hmac_secret is set but virtual keys live in the ledger database: set ledger.enabled and ledger.store to sqlite or postgres.');
@@ -45,7 +45,7 @@ export async function createGovernance(config: GatewayConfig, store: LedgerStore
   const denials = new DenialRecorder(audit, logger);
   let keys: KeyStore | undefined;
   if (secret) {
-    keys = new KeyStore({ driver: store.sql, hmacSecret: secret.reveal(), config, audit, logger: logger.child({ component: 'keys' }), refreshMs: config.keys.refresh_ms });
+    keys = new KeyStore({ driver: store.sql, hmacSecret: secret.reveal(), config, audit, logger: logger.child({ component: 'keys' }), refreshMs: config.keys.refresh_ms, written: keysWritten });
     await keys.start().catch((err: unknown) => {
       audit.close();
       throw err;

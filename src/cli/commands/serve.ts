@@ -307,6 +307,8 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
       walReads: shared?.walReads,
       clusterMetrics,
       clusterStatus,
+      // A virtual key written on this worker is in force on the others before its write is answered.
+      keysWritten: shared && (() => shared.keysChanged()),
       listens: true,
     });
   const app = await build(config);
@@ -332,6 +334,7 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
   shared?.onStateChange(() => holder.current.gateway.syncState());
   shared?.answerMetrics(async () => (await holder.current.metrics?.json()) ?? { registry: 0, metrics: [] });
   shared?.answerStatus(() => holder.current.gateway.status());
+  shared?.answerKeysChanged(async () => holder.current.governance.keys?.refresh());
   // Quotas and provisioned capacity are the pod's: each worker's router counts the others' use too.
   shared?.relayLoad(() => holder.current.gateway.load(), (others) => holder.current.gateway.adoptOthersLoad(others));
   // Once, however many shutdowns end: a drain shortened (`Drain`) runs the server's shutdown again.

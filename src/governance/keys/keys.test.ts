@@ -58,6 +58,25 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       expect(keys.lookup('sk-not-a-virtual-key')).toBeUndefined();
     });
 
+    it('has the processes beside it reload their keys before a write is answered, and keeps the write when they cannot be told', async () => {
+      const told: string[] = [];
+      const warned: unknown[] = [];
+      const logger = { ...silentLogger, warn: (_: unknown, msg?: string) => void warned.push(msg) };
+      let fail = false;
+      let created: { key: string; record: { id: string } } | undefined = undefined;
+      const keys = new KeyStore({ driver: a, hmacSecret: SECRET, config, logger, refreshMs: 100, now: () => now, written: async () => {
+        // The writer's own cache already holds the change when the others are told.
+        told.push(created === undefined ? 'created' : keys.lookup(created.key) === undefined ? 'revoked here first' : 'still served here');
+        if (fail) throw new Error('the primary is gone');
+      } });
+      created = await keys.create({ tags: {}, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
+      fail = true;
+      await keys.revoke(created.record.id, 'cli:test');
+      expect(told).toEqual(['created', 'revoked here first']);
+      expect(keys.lookup(created.key)).toBeUndefined();
+      expect(warned).toEqual(['the other workers could not be told of a key change; they see it at their next poll']);
+    });
+
     it('stores only an HMAC of the secret', async () => {
       const { key, record } = await store(a).create({ tags: {}, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
       const { rows } = await a.query<Record<string, unknown>>(`SELECT * FROM ${a.table('virtual_keys')} WHERE id = ?`, [record.id]);

@@ -51,6 +51,12 @@ export interface KeyStoreOptions {
   /** Poll interval for changes made by other replicas (≤ 1 s). */
   refreshMs: number;
   now?: () => number;
+  /**
+   * After a key write here and this store's own reload: the other processes serving beside it (`serve
+   * --workers`' other workers) reload their keys before the write is answered, so a revoked key is
+   * refused by the whole pod at once rather than by each worker at its next poll.
+   */
+  written?: () => Promise<void>;
 }
 
 interface Cached {
@@ -280,6 +286,8 @@ export class KeyStore {
   private async write<T>(event: AuditEvent, fn: (q: SqlDriver['query']) => Promise<T>): Promise<T> {
     const result = this.o.audit ? (await this.o.audit.append(event, fn)).result : await this.o.driver.transaction(KEYS_LOCK, fn);
     await this.refresh().catch(() => undefined);
+    // The write stands either way; the others still have their poll.
+    await this.o.written?.().catch((err: unknown) => this.o.logger.warn({ err: errorMessage(err) }, 'the other workers could not be told of a key change; they see it at their next poll'));
     return result;
   }
 
