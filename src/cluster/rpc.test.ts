@@ -7,28 +7,11 @@ import { IpcBudgetState, budgetHandlers } from '../ledger/budgets/ipc-state.js';
 import type { LimitRef } from '../limits/counters.js';
 import { IpcRateLimitState, rateLimitHandlers } from '../limits/ipc-state.js';
 import { MemoryRateLimitState } from '../limits/state.js';
-import { answer, Asks, isCall, isTell, RpcClient, type AskMessage, type CallMessage, type Channel, type Handlers, type PushMessage } from './rpc.js';
+import { inProcessPrimary } from './testing/in-process-primary.js';
+import { answer, Asks, isCall, isTell, RpcClient, type AskMessage, type CallMessage, type Handlers } from './rpc.js';
 
 /** A primary in this process: workers' channels deliver calls to `answer` and replies back, asynchronously like IPC. */
-function primary(targets: Record<string, Handlers>) {
-  const workers: EventEmitter[] = [];
-  const channel = (): Channel => {
-    const toWorker = new EventEmitter();
-    workers.push(toWorker);
-    return {
-      send(message) {
-        setImmediate(() => {
-          if (isCall(message)) void answer(targets, message, 1).then((reply) => setImmediate(() => toWorker.emit('message', reply)));
-        });
-        return true;
-      },
-      on: (event, l) => toWorker.on(event, l),
-      off: (event, l) => toWorker.off(event, l),
-    };
-  };
-  const push = (m: PushMessage): void => workers.forEach((w) => w.emit('message', m));
-  return { channel, push };
-}
+const primary = inProcessPrimary;
 
 /**
  * A worker's end of IPC as Node's `process` behaves: send() returns false once a message is queued
