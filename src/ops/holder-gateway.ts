@@ -186,18 +186,13 @@ const NO_SPAN: RequestSpan = { end: () => undefined };
 
 /**
  * What the admin routes of a reloadable process act on (`holder` is read late: the apps it holds are
- * built with this target): the current app's gateway, its reload (then
- * `afterReload`, e.g. the other workers'), and the current app's audit log, so a reload's own audit row
- * lands in the new app's database rather than the retired one's, closed by then.
+ * built with this target): the current app's gateway, its reload, and the current app's audit log, so a
+ * reload's own audit row lands in the new app's database rather than the retired one's, closed by then.
  */
-export function holderAdmin(holder: () => AppHolder<App>, afterReload?: () => Promise<void>): AdminTarget {
+export function holderAdmin(holder: () => AppHolder<App>): AdminTarget {
   return {
     gateway: () => holder().current.gateway,
-    reload: async () => {
-      const done = await holder().reload();
-      await afterReload?.();
-      return done;
-    },
+    reload: () => holder().reload(),
     audit: () => holder().current.governance.audit,
   };
 }
