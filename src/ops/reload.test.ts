@@ -120,16 +120,18 @@ describe('config reload', () => {
     expect(stuck.app.closed).toBe(true);
   });
 
-  it('keeps an operator drain across a reload, and names sections only a restart applies', async () => {
+  it('keeps an operator drain across a reload, and names the sections only a restart applies, against what the process started with', async () => {
     const h = holder(configWith('a', 'b'));
     h.current.gateway.drain('a', { reason: 'runbook' });
     const moved = { ...configWith('a', 'b'), server: { ...configWith('a').server, port: 9999 } };
     next = () => moved;
     expect((await h.reload()).restartRequired).toEqual(['server']);
     // The log level and the spot-interruption watcher are set up once too; upstream_error_text applies at once.
+    // The port still waits for a restart: the process listens where it started.
     next = () => ({ ...moved, logging: { level: 'error', upstream_error_text: true }, interruption: { ...moved.interruption, provider: 'aws' } });
-    expect((await h.reload()).restartRequired).toEqual(['logging.level', 'interruption']);
-    next = () => ({ ...moved, logging: { level: 'error', upstream_error_text: false }, interruption: { ...moved.interruption, provider: 'aws' } });
+    expect((await h.reload()).restartRequired).toEqual(['server', 'logging.level', 'interruption']);
+    // Back to what it started with: nothing waits for a restart.
+    next = () => ({ ...configWith('a', 'b'), logging: { ...configWith('a').logging, upstream_error_text: true } });
     expect((await h.reload()).restartRequired).toEqual([]);
     expect(h.current.gateway.status().deployments.find((d) => d.id === 'a')?.drain).toMatchObject({ drained: true, reason: 'runbook' });
   });

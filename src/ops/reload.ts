@@ -88,12 +88,15 @@ export class AppHolder<T extends Reloadable> {
   private readonly retiring = new Set<Promise<void>>();
   /** The app that served each answer (its `ServedBy`) or billed each failure (its `Spent`) still referenced: a reload meanwhile must not reprice it. */
   private readonly servers = new WeakMap<object, T>();
+  /** The config the process started with: what its start-up-only sections (`START_UP_ONLY`) still run on. */
+  private readonly started: GatewayConfig;
 
   constructor(
     app: T,
     private readonly options: ReloadOptions<T>,
   ) {
     this.generation = { app, inFlight: 0, idle: undefined };
+    this.started = app.gateway.config;
   }
 
   /** The app new requests use (status pages, admin actions); requests use enter/leave. */
@@ -177,7 +180,8 @@ export class AppHolder<T extends Reloadable> {
     await carryRoutingState(old.app, next);
     carryDrains(old.app.gateway, next.gateway);
     this.generation = { app: next, inFlight: 0, idle: undefined };
-    const restartRequired = START_UP_ONLY.filter(([, read]) => JSON.stringify(read(old.app.gateway.config)) !== JSON.stringify(read(config))).map(([path]) => path);
+    // Against what runs since the start, not the last reload: a file moved back to the port listened on needs no restart.
+    const restartRequired = START_UP_ONLY.filter(([, read]) => JSON.stringify(read(this.started)) !== JSON.stringify(read(config))).map(([path]) => path);
     const keys = next.governance?.keys;
     const keysNotMatching = keys?.mismatches(MISMATCHES_SHOWN) ?? [];
     const keysNotMatchingTotal = keys?.mismatchCount ?? 0;
