@@ -7,6 +7,7 @@ import { GatewayError } from '../core/errors.js';
 import { makeUsage } from '../core/types.js';
 import { admissionRequest, attempt } from '../ledger/testing/fixtures.js';
 import type { BudgetReadout } from '../ledger/budgets/readout.js';
+import { MemoryBudgetState } from '../ledger/budgets/state.js';
 import type { AuditEntry } from '../governance/audit/chain.js';
 import type { HttpResponse } from './exchange.js';
 import { createHttpHandler } from './handler.js';
@@ -178,6 +179,9 @@ describe('GET /v1/switchyard/budgets on budgets in memory', () => {
         ['budget=team-daily&budget=org-daily', 'budget'],
         ['budget=%2A', 'budget'],
         ['value=', 'value'],
+        // A `per` value is a tag value: no control characters.
+        ['value=%00', 'value'],
+        ['value=a%E2%80%AEb', 'value'],
       ] as const) {
         const { res, body } = await get(app, KEYS.admin, query);
         expect(res.status, query).toBe(400);
@@ -212,7 +216,12 @@ describe('GET /v1/switchyard/budgets on budgets in memory', () => {
     const app = await createApp(config());
     try {
       const cases: Array<[unknown, number, string | null]> = [
-        [{ ...RAISE, colour: 'red' }, 400, null],
+        // An unknown field is named in `param`, as the OpenAI door names one.
+        [{ ...RAISE, colour: 'red' }, 400, 'colour'],
+        [{ ...RAISE, soft_usd: 0.003 }, 400, 'soft_usd'],
+        // A `per` value is a tag value: no control characters (Postgres would refuse the audit entry).
+        [{ ...RAISE, value: 'a\u0000b' }, 400, 'value'],
+        [{ ...RAISE, value: 'a\u202eb' }, 400, 'value'],
         [{ ...RAISE, hard_usd: 'lots' }, 400, 'hard_usd'],
         [{ ...RAISE, hard_usd: -1 }, 400, 'hard_usd'],
         [{ ...RAISE, soft_usd: 0 }, 400, 'soft_usd'],
@@ -242,6 +251,39 @@ describe('GET /v1/switchyard/budgets on budgets in memory', () => {
       expect((await overrides(app, KEYS.admin, 'GET')).body).toEqual({ object: 'switchyard.budget_overrides', overrides: [] });
     } finally {
       await app.close();
+    }
+  });
+
+  it('removes, and audits removing, an override a reload left behind, which no longer overrides any counter nor shows as one', async () => {
+    const state = new MemoryBudgetState();
+    const before = await createApp(config(), { budgetState: state });
+    try {
+      expect((await overrides(before, KEYS.admin, 'POST', RAISE)).status).toBe(200);
+      expect((await overrides(before, KEYS.admin, 'POST', { ...RAISE, budget: 'org-daily', value: undefined })).status).toBe(200);
+    } finally {
+      await before.close();
+    }
+    // The reload: team-daily counts everyone on one counter now, and org-daily is gone.
+    const after = await createApp(config({ budgets: { limits: [{ name: 'team-daily', period: 'daily', hard_usd: 0.001 }] } }), { budgetState: state });
+    try {
+      const readout = budgets((await get(after, KEYS.admin)).body);
+      expect(readout.map((b) => [b.name, b.counters.map((c) => [c.value, c.override])])).toEqual([['team-daily', [[null, null]]]]);
+      for (const id of ['r1', 'r2', 'r3']) await request(after, id, 'research');
+      await expect(request(after, 'r4', 'research')).rejects.toMatchObject({ kind: 'budget_exceeded', message: expect.not.stringContaining('overridden') });
+      expect(((await overrides(after, KEYS.admin, 'GET')).body.overrides as unknown[]).length).toBe(2);
+      expect(await overrides(after, KEYS.admin, 'DELETE', undefined, 'budget=team-daily&value=research')).toMatchObject({ status: 200, body: { budget: 'team-daily', value: 'research', removed: true } });
+      expect(await overrides(after, KEYS.admin, 'DELETE', undefined, 'budget=org-daily')).toMatchObject({ status: 200, body: { budget: 'org-daily', value: null, removed: true } });
+      expect((await overrides(after, KEYS.admin, 'GET')).body.overrides).toEqual([]);
+      await expect.poll(async () => (await overrideAudit(after)).map((e) => [e.action, e.subject]), { timeout: 2_000 }).toEqual([
+        ['budget.override_removed', 'budget:team-daily|research'],
+        ['budget.override_removed', 'budget:org-daily'],
+      ]);
+      // With nothing left to remove, the config explains the miss as before.
+      expect((await overrides(after, KEYS.admin, 'DELETE', undefined, 'budget=org-daily')).body.error).toMatchObject({ code: 'unknown_budget' });
+      expect((await overrides(after, KEYS.admin, 'DELETE', undefined, 'budget=team-daily&value=research')).body.error).toMatchObject({ param: 'value' });
+    } finally {
+      await after.close();
+      await state.close();
     }
   });
 

@@ -2,6 +2,7 @@ import { DEFAULT_CLIENT_RETRY_AFTER_MS, GatewayError } from '../core/errors.js';
 import { errorMessage } from '../core/error-trace.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { AuditLog } from '../governance/audit/log.js';
+import { tagValueProblems } from '../governance/config.js';
 import type { BudgetGuard } from '../ledger/budgets/guard.js';
 import { configBudget, overrideOf, overrideValue, overrideView, parseOverrideRequest } from '../ledger/budgets/overrides.js';
 import { readBudgets, type BudgetReadRequest } from '../ledger/budgets/readout.js';
@@ -17,9 +18,6 @@ const PARAMS = new Set(['budget', 'value']);
 /** A budget's name as the config takes it (`ledger/config.ts` `budgetSchema`), a virtual key's (`key:<id>:<period>`) included. */
 const BUDGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
 
-/** The longest `per` value asked for: a tag value is far shorter (`TAG_LIMITS`). */
-const MAX_VALUE_LENGTH = 256;
-
 const badQuery = (param: string | undefined, message: string): GatewayError =>
   new GatewayError({ kind: 'invalid_request', code: 'invalid_budgets_query', param, message: param === undefined ? message : `${param}: ${message}` });
 
@@ -33,7 +31,11 @@ function parseQuery(query: URLSearchParams): Pick<BudgetReadRequest, 'budget' | 
   const budget = query.get('budget') ?? undefined;
   const value = query.get('value') ?? undefined;
   if (budget !== undefined && !BUDGET_NAME.test(budget)) throw badQuery('budget', 'not a budget name (letters, digits, . _ : -)');
-  if (value !== undefined && (value.length === 0 || value.length > MAX_VALUE_LENGTH)) throw badQuery('value', `expected a tag value of 1 to ${MAX_VALUE_LENGTH} characters`);
+  if (value !== undefined) {
+    // A `per` tag's value: held to the tag value rule, which names a problem without quoting the value.
+    const problem = value.length === 0 ? 'expected a tag value, not an empty one' : tagValueProblems(value)[0];
+    if (problem !== undefined) throw badQuery('value', problem);
+  }
   return { budget, value };
 }
 
@@ -82,8 +84,9 @@ const OVERRIDES_PATH = '/v1/switchyard/budgets/overrides';
 /**
  * The on-call's temporary budget overrides, admin keys only: GET lists the unexpired ones; POST `{ budget,
  * value?, hard_usd, soft_usd?, expires_at | expires_in_minutes, reason }` sets one (at most 7 days);
- * DELETE `?budget=&value=` removes one. Held in the budget state, so every replica and worker enforces
- * them; each set and removal is audited (`budget.override_set`, `budget.override_removed`).
+ * DELETE `?budget=&value=` removes one (any the state holds, even of a budget a reload removed). Held
+ * in the budget state, so every replica and worker enforces them; each set and removal is audited
+ * (`budget.override_set`, `budget.override_removed`).
  */
 export function createBudgetOverrideRoutes(target: BudgetOverrideTarget): Route[] {
   const now = target.now ?? Date.now;
@@ -119,10 +122,13 @@ export function createBudgetOverrideRoutes(target: BudgetOverrideTarget): Route[
         requireAdmin(ctx.caller);
         const { budget, value } = parseQuery(ctx.query);
         if (budget === undefined) throw badQuery('budget', 'required: the budget whose override to remove');
-        const b = configBudget(target.guard(), budget);
-        const counterValue = overrideValue(b, value);
-        const old = await onState(target, (g) => g.readable().state.removeOverride(b.name, counterValue));
-        if (!old) throw new GatewayError({ kind: 'not_found', status: 404, code: 'no_budget_override', message: 'That budget (and value) has no override in force.' });
+        // Removed as the state holds it, whatever the config says now: an override a reload left behind
+        // (its budget gone, or no longer `per`) must still be removable. The config only explains a miss.
+        const old = await onState(target, (g) => g.readable().state.removeOverride(budget, value ?? '*'));
+        if (!old) {
+          overrideValue(configBudget(target.guard(), budget), value);
+          throw new GatewayError({ kind: 'not_found', status: 404, code: 'no_budget_override', message: 'That budget (and value) has no override in force.' });
+        }
         await audited(target, ctx, 'budget.override_removed', old, old, undefined);
         return privateJsonResponse(200, { object: 'switchyard.budget_override', ...overrideView(old), removed: true });
       },

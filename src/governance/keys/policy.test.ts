@@ -29,6 +29,13 @@ describe('a virtual key policy', () => {
   });
 });
 
+describe('a virtual key\'s budgets', () => {
+  it('refuses a soft limit above the hard limit, naming soft_usd, and takes one at or below it', () => {
+    expect(() => parseKeyPolicy({ budgets: [{ period: 'daily', soft_usd: 5, hard_usd: 1 }] })).toThrow(expect.objectContaining({ status: 400, param: 'budgets.0.soft_usd', problem: 'must not be above hard_usd: a soft limit warns on the way to the hard one' }));
+    expect(parseKeyPolicy({ budgets: [{ period: 'daily', soft_usd: 1, hard_usd: 1 }, { period: 'monthly', soft_usd: 5 }] }).budgets).toHaveLength(2);
+  });
+});
+
 describe('a virtual key policy, bounded: every ledger row of the key copies its tags', () => {
   const refusal = (input: unknown): KeyPolicyError | undefined => {
     try {

@@ -22,7 +22,9 @@ const keyBudgetSchema = z
     soft_usd: z.number().positive().optional(),
     hard_usd: z.number().positive().optional(),
   })
-  .refine((b) => b.soft_usd !== undefined || b.hard_usd !== undefined, { message: 'a budget needs soft_usd, hard_usd or both' });
+  .refine((b) => b.soft_usd !== undefined || b.hard_usd !== undefined, { message: 'a budget needs soft_usd, hard_usd or both' })
+  // Past the hard limit nothing more is spent, so such a soft limit would never warn.
+  .refine((b) => b.soft_usd === undefined || b.hard_usd === undefined || b.soft_usd <= b.hard_usd, { message: 'must not be above hard_usd: a soft limit warns on the way to the hard one', path: ['soft_usd'] });
 
 /** What a virtual key may do; the same policy fields as a config `api_keys` entry, plus its own limits. */
 export const keyPolicySchema = z.strictObject({

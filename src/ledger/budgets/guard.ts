@@ -103,6 +103,16 @@ export function exactUsd(n: number): number {
 }
 
 /**
+ * A counter's amount as reported (the budgets route, metrics): `exactUsd`, with anything under a
+ * nano-dollar shown as 0. Many reservations taken and given back leave float residue (`5.08e-21`) on a
+ * counter with nothing in flight; no real amount is that small (one token costs at least ~1e-8 USD),
+ * and 15 significant digits keep the residue, as they keep a real amount's digits.
+ */
+export function reportedUsd(n: number): number {
+  return Math.abs(n) < 1e-9 ? 0 : exactUsd(n);
+}
+
+/**
  * POSTs a notice to the configured URL only: a redirect is a failure, never followed, since only the
  * config chooses where the gateway sends from inside its network (a 307 would carry the POST, body and
  * all, to whatever address the receiver or anyone answering for its host names).
@@ -304,12 +314,16 @@ export class BudgetGuard implements AdmissionControl {
 
   /**
    * The 429 for a counter at its hard limit (an override's, when one applied); counted per config
-   * budget, and the first refusal of a counter's period is logged.
+   * budget, and the first refusal of a counter's period is logged. Under an override that ends before
+   * the period, `retry-after` is its end, unless the budget's own limit refuses the settled spend too.
    */
-  private refusal(ref: CounterRef, result: { spent: number; reserved: number; hardUsd?: number }, now: number): GatewayError {
+  private refusal(ref: CounterRef, result: { spent: number; reserved: number; hardUsd?: number; overrideEndsAt?: number }, now: number): GatewayError {
     const b = this.budgetOf(ref);
     const resetsAt = new Date(ref.expiresAt).toISOString();
     const hardUsd = result.hardUsd ?? ref.hardUsd ?? 0;
+    const endsAt = result.overrideEndsAt;
+    const ownRefuses = ref.hardUsd !== undefined && result.spent >= ref.hardUsd;
+    const until = endsAt !== undefined && endsAt < ref.expiresAt && !ownRefuses ? endsAt : ref.expiresAt;
     const counted = this.refusals.get(ref.budget);
     if (counted !== undefined) this.refusals.set(ref.budget, counted + 1);
     if (!this.refused.has(ref.counter)) {
@@ -317,13 +331,15 @@ export class BudgetGuard implements AdmissionControl {
       const spentUsd = micro(result.spent);
       // Who is refused (tags, never a prompt) and since when: on-call's first question once requests fail.
       const who = b ? { period: b.period, scope: this.scopeOf(ref, b), per: b.per, match: b.match } : {};
-      this.o.logger.warn({ budget: ref.budget, ...who, spentUsd, reservedUsd: micro(result.reserved), hardUsd, resetsAt }, `budget hard limit reached: spent ${formatUsd(spentUsd)} of ${formatUsd(hardUsd)}; refusing requests until it resets`);
+      const override = endsAt === undefined ? {} : { overrideEndsAt: new Date(endsAt).toISOString() };
+      this.o.logger.warn({ budget: ref.budget, ...who, spentUsd, reservedUsd: micro(result.reserved), hardUsd, resetsAt, ...override }, `budget hard limit reached: spent ${formatUsd(spentUsd)} of ${formatUsd(hardUsd)}; refusing requests until it resets`);
     }
     const scope = b ? ` (${b.period}, ${this.scopeOf(ref, b)})` : '';
+    const limit = endsAt === undefined ? `hard limit of ${formatUsd(hardUsd)}` : `temporarily overridden hard limit of ${formatUsd(hardUsd)}, in force until ${new Date(endsAt).toISOString()}`;
     return new GatewayError({
       kind: 'budget_exceeded',
-      message: `Budget "${ref.budget}"${scope} has reached its ${result.hardUsd === undefined ? '' : 'temporarily overridden '}hard limit of ${formatUsd(hardUsd)}; it resets at ${resetsAt}.`,
-      retryAfterMs: Math.max(0, ref.expiresAt - now),
+      message: `Budget "${ref.budget}"${scope} has reached its ${limit}; it resets at ${resetsAt}.`,
+      retryAfterMs: Math.max(0, until - now),
     });
   }
 
@@ -378,7 +394,8 @@ export class BudgetGuard implements AdmissionControl {
     const rows = refs.flatMap((ref, i): BudgetSpend[] => {
       const b = this.budgetOf(ref);
       if (!b) return [];
-      const row: BudgetSpend = { budget: b.name, period: b.period, scope: this.scopeOf(ref, b), spentUsd: spent[i], limitUsd: hard.get(overrideKey(ref.budget, ref.value)) ?? b.hard_usd };
+      const s = spent[i];
+      const row: BudgetSpend = { budget: b.name, period: b.period, scope: this.scopeOf(ref, b), spentUsd: s === undefined ? undefined : reportedUsd(s), limitUsd: hard.get(overrideKey(ref.budget, ref.value)) ?? b.hard_usd };
       const refusals = unreported.get(b.name);
       if (refusals !== undefined) {
         row.refusals = refusals;

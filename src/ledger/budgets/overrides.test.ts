@@ -52,14 +52,16 @@ for (const [where, open] of STATES) {
       expect(await one.setOverride(override('research', 2, NOW + HOUR, 1.5))).toBeUndefined();
       const admitted = await two.reserve([ref('search'), ref('research')], 0.5);
       expect(admitted).toMatchObject({ ok: true });
-      expect(admitted.ok && admitted.limits?.[1]).toEqual({ hardUsd: 2, softUsd: 1.5 });
+      expect(admitted.ok && admitted.limits?.[1]).toEqual({ hardUsd: 2, softUsd: 1.5, expiresAt: NOW + HOUR });
       expect(admitted.ok && admitted.limits?.[0]).toBeFalsy();
       await one.reserve([ref('research')], 0.5);
-      expect(await two.reserve([ref('research')], 0.5)).toMatchObject({ ok: false, refused: 0, reserved: 2, hardUsd: 2 });
+      // The refusal says when the override that refused ends: it may end before the period does.
+      expect(await two.reserve([ref('research')], 0.5)).toMatchObject({ ok: false, refused: 0, reserved: 2, hardUsd: 2, overrideEndsAt: NOW + HOUR });
       clock = NOW + HOUR;
       const after = await two.reserve([ref('research')], 0.5);
       expect(after).toMatchObject({ ok: false, reserved: 2 });
       expect(after).not.toHaveProperty('hardUsd');
+      expect(after).not.toHaveProperty('overrideEndsAt');
       expect(await one.overrides()).toEqual([]);
     });
 
@@ -102,5 +104,43 @@ describe('a budget guard under an override', () => {
     expect(notices).toEqual([{ budget: 'team-daily', period: 'daily', scope: 'team=research', softUsd: 0.3, spentUsd: 0.4, resetsAt: '2025-06-16T00:00:00.000Z' }]);
     // The metrics' hard limit of each counter is the one in force.
     expect((await guard.spending()).map((r) => [r.scope, r.limitUsd])).toEqual([['team=research', 20], ['team=search', 10]]);
+  });
+
+  it('tells a client refused under an override to retry when the override ends, if that is before the period resets, and says when', async () => {
+    let clock = NOW;
+    const state = new MemoryBudgetState(() => clock);
+    const guard = new BudgetGuard({
+      config: { state: 'memory', default_completion_tokens: 4096, limits: [{ name: 'team-daily', period: 'daily', per: 'team', hard_usd: 10, match: {} }] },
+      state,
+      estimate: () => 0.5,
+      logger: silentLogger,
+      now: () => clock,
+    });
+    await state.setOverride(override('research', 0.3, NOW + 60_000));
+    await guard.admit(admissionRequest('r1', { team: 'research' }));
+    const refused = await guard.admit(admissionRequest('r2', { team: 'research' })).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ kind: 'budget_exceeded', retryAfterMs: 60_000 });
+    expect((refused as Error).message).toBe('Budget "team-daily" (daily, team=research) has reached its temporarily overridden hard limit of $0.30, in force until 2025-06-15T12:01:00.000Z; it resets at 2025-06-16T00:00:00.000Z.');
+    clock = NOW + 60_000;
+    await expect(guard.admit(admissionRequest('r3', { team: 'research' }))).resolves.toBeDefined();
+  });
+
+  it('keeps retry-after at the period\'s reset when the budget\'s own limit refuses the spend too once the override ends', async () => {
+    const state = new MemoryBudgetState(() => NOW);
+    const guard = new BudgetGuard({
+      config: { state: 'memory', default_completion_tokens: 4096, limits: [{ name: 'team-daily', period: 'daily', per: 'team', hard_usd: 1, match: {} }] },
+      state,
+      estimate: () => 0.5,
+      logger: silentLogger,
+      now: () => NOW,
+    });
+    await state.setOverride(override('research', 2, NOW + 60_000));
+    for (const id of ['r1', 'r2', 'r3', 'r4']) {
+      const ticket = await guard.admit(admissionRequest(id, { team: 'research' }));
+      guard.settle({ requestId: id, tags: { team: 'research' }, startedAt: NOW }, 0.5);
+      ticket.release();
+    }
+    await new Promise((r) => setImmediate(r));
+    await expect(guard.admit(admissionRequest('r5', { team: 'research' }))).rejects.toMatchObject({ kind: 'budget_exceeded', retryAfterMs: 12 * HOUR });
   });
 });

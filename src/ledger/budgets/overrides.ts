@@ -1,14 +1,11 @@
 import * as z from '../../config/zod.js';
 import { GatewayError } from '../../core/errors.js';
-import type { BudgetConfig } from '../config.js';
+import { tagValueCheck, type BudgetConfig } from '../config.js';
 import type { BudgetGuard } from './guard.js';
 import type { BudgetOverride } from './state.js';
 
 /** The longest an override may last: an incident's stopgap, not a config change that nobody reviewed. */
 export const MAX_OVERRIDE_MS = 7 * 24 * 3_600_000;
-
-/** The longest `per` value taken: a tag value is far shorter (`TAG_LIMITS`). */
-const MAX_VALUE_LENGTH = 256;
 
 /** A USD limit: positive, finite, and far below what a float would round. */
 const usd = z.number().positive().max(1e9, { message: 'at most 1000000000' });
@@ -16,8 +13,11 @@ const usd = z.number().positive().max(1e9, { message: 'at most 1000000000' });
 const setBody = z
   .strictObject({
     budget: z.string().min(1).max(256),
-    /** The `per` value; required for a `per` budget, refused for another. */
-    value: z.string().min(1).max(MAX_VALUE_LENGTH).optional(),
+    /**
+     * The `per` value; required for a `per` budget, refused for another. Held to the tag value rule (no
+     * control characters, at most `TAG_LIMITS.value`): it is a tag's value, and the audit log stores it.
+     */
+    value: z.string().min(1).superRefine(tagValueCheck('it is the value of the budget\'s `per` tag')).optional(),
     hard_usd: usd,
     soft_usd: usd.optional(),
     /** When it ends: RFC 3339, or `expires_in_minutes` from now; exactly one. */
@@ -25,7 +25,8 @@ const setBody = z
     expires_in_minutes: z.number().int().positive().max(MAX_OVERRIDE_MS / 60_000).optional(),
     reason: z.string().trim().min(1).max(500),
   })
-  .refine((b) => (b.expires_at === undefined) !== (b.expires_in_minutes === undefined), { message: 'give exactly one of expires_at and expires_in_minutes', path: ['expires_at'] });
+  .refine((b) => (b.expires_at === undefined) !== (b.expires_in_minutes === undefined), { message: 'give exactly one of expires_at and expires_in_minutes', path: ['expires_at'] })
+  .refine((b) => b.soft_usd === undefined || b.soft_usd <= b.hard_usd, { message: 'must not be above hard_usd: a soft limit warns on the way to the hard one', path: ['soft_usd'] });
 
 /** What `POST /v1/switchyard/budgets/overrides` takes. */
 export type OverrideRequest = z.infer<typeof setBody>;
@@ -39,8 +40,10 @@ export function parseOverrideRequest(body: unknown): OverrideRequest {
   const r = setBody.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
+  // An unknown field is named in `param` as the OpenAI door names one (`unknownMember`): its name, cut
+  // to 64 characters, never its value.
+  if (issue?.code === 'unrecognized_keys') throw invalid(String(issue.keys[0]).slice(0, 64), 'is not a field of an override (budget, value, hard_usd, soft_usd, expires_at, expires_in_minutes, reason).');
   const param = issue?.path.join('.') || undefined;
-  // zod names an unknown field in its message: the field's name only, never its value.
   throw invalid(param, `${issue?.message ?? 'unexpected shape'}.`);
 }
 

@@ -56,4 +56,26 @@ describe('reading the budgets (GET /v1/switchyard/budgets)', () => {
     expect(readout.truncated).toBe(true);
     expect(readout.budgets[0]?.counters).toHaveLength(MAX_LISTED_COUNTERS);
   });
+
+  it('shows float residue under a nano-dollar as 0: a counter whose reservations all came back holds none', async () => {
+    const state = new MemoryBudgetState(() => NOW);
+    const guard = guardOn(state, [TEAM_DAILY]);
+    const ref = counterRef(TEAM_DAILY, 'research', NOW);
+    const held = await Promise.all([0.1, 0.2].map((amount) => state.reserve([ref], amount).then((r) => ({ amount, since: r.ok ? r.since : [] }))));
+    for (const part of held.reverse()) await state.release([ref], part);
+    // 0.1 + 0.2 - 0.2 - 0.1 leaves 2.8e-17 reserved in a float.
+    expect(state.peek(ref.counter)?.reserved).toBeGreaterThan(0);
+    expect((await readBudgets(guard, {})).budgets[0]?.counters[0]).toMatchObject({ spentUsd: 0, reservedUsd: 0, remainingUsd: 1 });
+  });
+
+  it('reports a counter\'s spend to metrics without float residue under a nano-dollar', async () => {
+    const state = new MemoryBudgetState(() => NOW);
+    const guard = guardOn(state, [TEAM_DAILY]);
+    const ticket = await guard.admit(admissionRequest('a1', { team: 'research' }));
+    guard.settle({ requestId: 'a1', tags: { team: 'research' }, startedAt: NOW }, 4e-12);
+    ticket.release();
+    await new Promise((r) => setImmediate(r));
+    expect(state.peek(counterRef(TEAM_DAILY, 'research', NOW).counter)?.spent).toBe(4e-12);
+    expect((await guard.spending()).map((r) => [r.scope, r.spentUsd])).toEqual([['team=research', 0]]);
+  });
 });

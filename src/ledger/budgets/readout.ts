@@ -1,6 +1,6 @@
 import type { BudgetConfig } from '../config.js';
 import { DOORS } from './config-warnings.js';
-import { BudgetGuard, counterPrefix, counterRef, exactUsd } from './guard.js';
+import { BudgetGuard, counterPrefix, counterRef, reportedUsd } from './guard.js';
 import { overrideKey, type BudgetOverride, type CounterRef } from './state.js';
 
 /** The most counters one answer lists of `per` budgets' counters; past it the answer says `truncated`. */
@@ -9,7 +9,7 @@ export const MAX_LISTED_COUNTERS = 1000;
 /** The tags that name who a request is: a budget bound to one of them is its caller's own. */
 const IDENTITY_TAGS = new Set(['key', 'team', 'user']);
 
-/** One budget counter as the state holds it now. Amounts in USD, exact (`exactUsd`), never rounded to cents. */
+/** One budget counter as the state holds it now. Amounts in USD, exact (`reportedUsd`: float residue under a nano-dollar reads 0), never rounded to cents. */
 export interface CounterReadout {
   /** `global`, or the matched tags and the `per` value (`team=research`). */
   scope: string;
@@ -83,10 +83,14 @@ export async function readBudgets(guard: BudgetGuard, ask: BudgetReadRequest): P
   return { budgets: [...byBudget.values()], truncated };
 }
 
-/** The counter `o` overrides, unless the listing holds it already (or its budget is gone from the config). */
+/**
+ * The counter `o` overrides, unless the listing holds it already. An override a reload left behind (its
+ * budget gone from the config, or `per` added or removed since) overrides no counter: none is made up
+ * for it (GET /v1/switchyard/budgets/overrides still lists it, to be removed).
+ */
 function addOverridden(guard: BudgetGuard, refs: CounterRef[], o: BudgetOverride, now: number): void {
   const b = guard.readable().limits.find((x) => x.name === o.budget);
-  if (!b || refs.some((r) => r.budget === o.budget && r.value === o.value)) return;
+  if (!b || (b.per === undefined) !== (o.value === '*') || refs.some((r) => r.budget === o.budget && r.value === o.value)) return;
   refs.push(counterRef(b, o.value, now));
 }
 
@@ -95,9 +99,9 @@ function counterReadout(scope: string, ref: CounterRef, spent: number, reserved:
   return {
     scope,
     value: ref.value === '*' ? null : ref.value,
-    spentUsd: exactUsd(spent),
-    reservedUsd: exactUsd(reserved),
-    remainingUsd: hard === undefined ? null : exactUsd(Math.max(0, hard - spent - reserved)),
+    spentUsd: reportedUsd(spent),
+    reservedUsd: reportedUsd(reserved),
+    remainingUsd: hard === undefined ? null : reportedUsd(Math.max(0, hard - spent - reserved)),
     periodStart: new Date(ref.periodStart).toISOString(),
     resetsAt: new Date(ref.expiresAt).toISOString(),
     // The state's own test (`BudgetState.reserve`): refused once spend plus reservations reach the limit.

@@ -25,9 +25,9 @@ import { OWNER_LUA } from '../../state/owner-lease.js';
  * overrides hash is looked at only when it exists. A counter at its hard limit first takes back what
  * owners whose lease expired hold, then decides.
  * Reply: {'1', each counter's since..., overrides, unseeded indexes...}, {'0', refused index, spent,
- * reserved, the override's hard limit that refused ('' for none), unseeded indexes...}, or {'lease'} when
- * the owner's lease lapsed (nothing reserved). `overrides`: '' when none applied, else `<index>|<hard>|<soft>`
- * entries joined by `;`.
+ * reserved, the hard limit and expiry of the override that refused ('' and '' for none), unseeded
+ * indexes...}, or {'lease'} when the owner's lease lapsed (nothing reserved). `overrides`: '' when none
+ * applied, else `<index>|<hard>|<soft>|<expires at>` entries joined by `;`.
  */
 export const RESERVE = script(`${OWNER_LUA}
 local n = #KEYS - 2
@@ -40,8 +40,10 @@ for i = 1, n do
   if redis.call('HEXISTS', KEYS[i], 'seeded') == 0 then unseeded[#unseeded + 1] = tostring(i - 1) end
 end
 local over = {}
+local ends
 local found = {}
 if redis.call('EXISTS', KEYS[n + 1]) == 1 then
+  ends = {}
   for i = 1, n do
     local budget, value = string.match(KEYS[i], '{budget}:([^|]*)|[^|]*|(.*)$')
     local o = budget and redis.call('HGET', KEYS[n + 1], budget .. '|' .. value)
@@ -49,7 +51,8 @@ if redis.call('EXISTS', KEYS[n + 1]) == 1 then
       local hard, soft, expires = string.match(o, '^([^|]*)|([^|]*)|([^|]*)|')
       if tonumber(expires) > tonumber(ARGV[2]) then
         over[i] = hard
-        found[#found + 1] = tostring(i - 1) .. '|' .. hard .. '|' .. soft
+        ends[i] = expires
+        found[#found + 1] = tostring(i - 1) .. '|' .. hard .. '|' .. soft .. '|' .. expires
       end
     end
   end
@@ -60,7 +63,7 @@ for i = 1, n do
     local v = redis.call('HMGET', KEYS[i], 'spent', 'reserved')
     local spent = tonumber(v[1] or '0') or 0
     if spent + (tonumber(v[2] or '0') or 0) >= tonumber(hard) and spent + reclaim(KEYS[i], 'reserved', leases, clock, 'HINCRBYFLOAT') >= tonumber(hard) then
-      local reply = {'0', tostring(i - 1), v[1] or '0', redis.call('HGET', KEYS[i], 'reserved') or '0', over[i] or ''}
+      local reply = {'0', tostring(i - 1), v[1] or '0', redis.call('HGET', KEYS[i], 'reserved') or '0', over[i] or '', over[i] and ends[i] or ''}
       for _, u in ipairs(unseeded) do reply[#reply + 1] = u end
       return reply
     end

@@ -70,8 +70,8 @@ export class RedisBudgetState implements BudgetState {
       const over = reply[1 + n];
       return over ? { ok: true, since, unseeded, owner, limits: overriddenLimits(over, n) } : { ok: true, since, unseeded, owner };
     }
-    const refused = { ok: false as const, refused: Number(reply[1]), spent: Number(reply[2]), reserved: Number(reply[3]), unseeded: reply.slice(5).map(Number) };
-    return reply[4] ? { ...refused, hardUsd: Number(reply[4]) } : refused;
+    const refused = { ok: false as const, refused: Number(reply[1]), spent: Number(reply[2]), reserved: Number(reply[3]), unseeded: reply.slice(6).map(Number) };
+    return reply[4] ? { ...refused, hardUsd: Number(reply[4]), overrideEndsAt: Number(reply[5]) } : refused;
   }
 
   async setOverride(override: BudgetOverride): Promise<BudgetOverride | undefined> {
@@ -184,12 +184,12 @@ export class RedisBudgetState implements BudgetState {
   }
 }
 
-/** The `overrides` entry of a RESERVE reply (`<index>|<hard>|<soft>;...`) as limits by counter index. */
+/** The `overrides` entry of a RESERVE reply (`<index>|<hard>|<soft>|<expires at>;...`) as limits by counter index. */
 function overriddenLimits(entries: string, n: number): Array<OverriddenLimits | undefined> {
   const limits = new Array<OverriddenLimits | undefined>(n);
   for (const entry of entries.split(';')) {
-    const [i, hard, soft] = entry.split('|');
-    limits[Number(i)] = { hardUsd: Number(hard), softUsd: soft ? Number(soft) : undefined };
+    const [i, hard, soft, expires] = entry.split('|');
+    limits[Number(i)] = { hardUsd: Number(hard), softUsd: soft ? Number(soft) : undefined, expiresAt: Number(expires) };
   }
   return limits;
 }

@@ -40,6 +40,8 @@ export interface BudgetOverride {
 export interface OverriddenLimits {
   hardUsd: number;
   softUsd: number | undefined;
+  /** When the override ends (epoch ms). */
+  expiresAt: number;
 }
 
 /** The override's key in a state: a budget name holds no `|`, so it ends where the value starts. */
@@ -52,8 +54,11 @@ export type ReserveResult =
    * override applied to one of them: per counter, the override's limits (undefined for the others).
    */
   | { ok: true; unseeded: number[]; since: number[]; owner?: string; limits?: Array<OverriddenLimits | undefined> }
-  /** `hardUsd`: the override's hard limit that refused, when one applied to the refusing counter. */
-  | { ok: false; refused: number; spent: number; reserved: number; unseeded: number[]; hardUsd?: number };
+  /**
+   * `hardUsd` and `overrideEndsAt`: the hard limit and expiry (epoch ms) of the override that refused,
+   * when one applied to the refusing counter (its refusal may end with it, before the period does).
+   */
+  | { ok: false; refused: number; spent: number; reserved: number; unseeded: number[]; hardUsd?: number; overrideEndsAt?: number };
 
 /** Counter ids a state listed (`BudgetState.counterIds`). */
 export interface CounterListing {
@@ -167,7 +172,7 @@ export class MemoryBudgetState implements BudgetState {
       const over = limits?.[i];
       const hard = over ? over.hardUsd : (refs[i] as CounterRef).hardUsd;
       const c = counters[i] as Counter;
-      if (hard !== undefined && c.spent + c.reserved >= hard) return { ok: false, refused: i, spent: c.spent, reserved: c.reserved, unseeded, ...(over && { hardUsd: over.hardUsd }) };
+      if (hard !== undefined && c.spent + c.reserved >= hard) return { ok: false, refused: i, spent: c.spent, reserved: c.reserved, unseeded, ...(over && { hardUsd: over.hardUsd, overrideEndsAt: over.expiresAt }) };
     }
     for (const c of counters) c.reserved += amount;
     const since = counters.map((c) => c.since);
@@ -182,7 +187,7 @@ export class MemoryBudgetState implements BudgetState {
       const o = this.overridden.get(overrideKey(ref.budget, ref.value));
       if (o === undefined) return;
       if (o.expiresAt <= now) this.overridden.delete(overrideKey(ref.budget, ref.value));
-      else (limits ??= new Array<OverriddenLimits | undefined>(refs.length))[i] = { hardUsd: o.hardUsd, softUsd: o.softUsd };
+      else (limits ??= new Array<OverriddenLimits | undefined>(refs.length))[i] = { hardUsd: o.hardUsd, softUsd: o.softUsd, expiresAt: o.expiresAt };
     });
     return limits;
   }
