@@ -3,7 +3,8 @@ import { GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { budgetsSchema, type BudgetsConfig } from '../config.js';
 import { admissionRequest } from '../testing/fixtures.js';
-import { BudgetGuard, formatUsd } from './guard.js';
+import { BudgetGuard } from './guard.js';
+import { formatUsd } from './usd.js';
 import { MemoryBudgetState } from './state.js';
 
 const NOW = Date.parse('2025-06-15T12:00:00Z');

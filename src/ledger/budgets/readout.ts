@@ -1,6 +1,7 @@
 import type { BudgetConfig } from '../config.js';
 import { DOORS } from './config-warnings.js';
-import { BudgetGuard, counterPrefix, counterRef, reportedUsd } from './guard.js';
+import { BudgetGuard, counterPrefix, counterRef } from './guard.js';
+import { reportedUsd } from './usd.js';
 import { overrideKey, type BudgetOverride, type CounterRef } from './state.js';
 
 /** The most counters one answer lists of `per` budgets' counters; past it the answer says `truncated`. */
