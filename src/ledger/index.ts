@@ -116,6 +116,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   const ownedState = hasBudgets && !options.budgetState ? await openBudgetState(config, logger, now) : undefined;
   const state = options.budgetState ?? ownedState;
   const guard = hasBudgets && state ? budgetGuard(config, options, { state, store, prices, deployments, logger, now, replayed }) : undefined;
+  guard?.recallCounters().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'budget counters could not be listed; their spend gauges appear once a request counts on them'));
 
   // O(1) and allocation-free without budgets or journal: the record itself is queued and priced when written.
   const observer: AttemptObserver = {

@@ -305,6 +305,20 @@ describe('budgets', () => {
     await ledger.close();
   });
 
+  it("reports the counters a reload's predecessor counted on at once, before a request touches them again", async () => {
+    const state = new MemoryBudgetState(() => NOW);
+    const budgets = config({ limits: [{ name: 'per-key', period: 'daily', per: 'key', hard_usd: 0.2 }] });
+    const before = await createLedger(budgets, { now: () => NOW, budgetState: state });
+    (await before.admission.admit(request('a'))).release();
+    before.observer.onAttempt(attempt({ requestId: 'a', deployment: 'oai', provider: 'openai-compatible', startedAt: NOW, usage: makeUsage({ prompt: 1000, completion: 500 }) }));
+    await vi.waitFor(async () => expect((await (before.admission as BudgetGuard).spending()).map((b) => [b.scope, b.spentUsd])).toEqual([['key=k1', ESTIMATE]]));
+    await before.close();
+    // The reloaded app: the same counters (memory kept across reloads, the primary's or Redis), a new guard.
+    const after = await createLedger(budgets, { now: () => NOW, budgetState: state });
+    await vi.waitFor(async () => expect((await (after.admission as BudgetGuard).spending()).map((b) => [b.scope, b.spentUsd, b.limitUsd])).toEqual([['key=k1', ESTIMATE, 0.2]]));
+    await after.close();
+  });
+
   it('names a scope once when the budget both matches and counts per the same tag', async () => {
     const ledger = await createLedger(config({ limits: [{ name: 'search-daily', period: 'daily', per: 'team', match: { team: 'research' }, hard_usd: 1 }] }), { now: () => NOW });
     const guard = ledger.admission as BudgetGuard;

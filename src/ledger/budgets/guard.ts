@@ -381,6 +381,27 @@ export class BudgetGuard implements AdmissionControl {
     return rows;
   }
 
+  /**
+   * Reports the counters of this period the state already holds for each `per` budget (at most `limit`
+   * in all), as if this process had counted on them: after a restart or a reload the spend gauges are
+   * back at once, not only once a request touches each counter (an idle team's near-limit alert would be
+   * blind until then). Called once per guard, off the request path.
+   */
+  async recallCounters(limit = 1_000): Promise<void> {
+    const now = this.now();
+    let left = limit;
+    for (const b of this.o.config.limits) {
+      if (b.per === undefined || left <= 0) continue;
+      const prefix = counterPrefix(b, now);
+      const { ids } = await this.o.state.counterIds(prefix, left);
+      left -= ids.length;
+      for (const id of ids) {
+        const ref = counterRef(b, id.slice(prefix.length), now);
+        if (!this.known.has(ref.counter)) this.known.set(ref.counter, ref);
+      }
+    }
+  }
+
   /** Requests holding a reservation right now. */
   get inFlight(): number {
     return this.reservations.size;
