@@ -231,6 +231,8 @@ describe('GET /v1/switchyard/budgets on budgets in memory', () => {
         [{ ...RAISE, expires_in_minutes: undefined }, 400, 'expires_at'],
         [{ ...RAISE, expires_at: '2025-06-15T13:00:00Z' }, 400, 'expires_at'],
         [{ ...RAISE, reason: ' ' }, 400, 'reason'],
+        [{ ...RAISE, reason: 'INC-1\u0000' }, 400, 'reason'],
+        [{ ...RAISE, reason: 'INC-1\u001b[31m' }, 400, 'reason'],
         [{ ...RAISE, value: undefined }, 400, 'value'],
         [{ ...RAISE, budget: 'org-daily' }, 400, 'value'],
         [{ ...RAISE, budget: 'no-such-budget' }, 404, 'budget'],

@@ -10,6 +10,15 @@ export const MAX_OVERRIDE_MS = 7 * 24 * 3_600_000;
 /** A USD limit: positive, finite, and far below what a float would round. */
 const usd = z.number().positive().max(1e9, { message: 'at most 1000000000' });
 
+/** Text with no control character but tab and line feed. */
+function noControlButBreaks(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0x7f) return false;
+  }
+  return true;
+}
+
 const setBody = z
   .strictObject({
     budget: z.string().min(1).max(256),
@@ -23,7 +32,9 @@ const setBody = z
     /** When it ends: RFC 3339, or `expires_in_minutes` from now; exactly one. */
     expires_at: z.iso.datetime({ offset: true }).optional(),
     expires_in_minutes: z.number().int().positive().max(MAX_OVERRIDE_MS / 60_000).optional(),
-    reason: z.string().trim().min(1).max(500),
+    // Free text for the audit log: line feeds and tabs may stay; other control characters (NUL, which
+    // Postgres refuses, would lose the audit entry of an override already in force) may not.
+    reason: z.string().trim().min(1).max(500).refine(noControlButBreaks, 'must not hold control characters other than line feeds and tabs'),
   })
   .refine((b) => (b.expires_at === undefined) !== (b.expires_in_minutes === undefined), { message: 'give exactly one of expires_at and expires_in_minutes', path: ['expires_at'] })
   .refine((b) => b.soft_usd === undefined || b.soft_usd <= b.hard_usd, { message: 'must not be above hard_usd: a soft limit warns on the way to the hard one', path: ['soft_usd'] });
